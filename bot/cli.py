@@ -1,0 +1,203 @@
+"""The `factbot` command line: a thin click layer over `store` (answers, reloads) and `bot` (run modes)."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from bot.config import ConfigError, Settings
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _paths(seeds: str | None, db: str | None) -> tuple[Path, Path]:
+    s = _settings()
+    return (Path(seeds) if seeds else s.seeds), (Path(db) if db else s.db_path)
+
+
+seeds_option = click.option(
+    "--seeds", type=click.Path(file_okay=False), default=None,
+    help="Folder of seed exports (default: $FACTBOT_SEEDS or ./seeds).",
+)
+db_option = click.option(
+    "--db", type=click.Path(dir_okay=False), default=None,
+    help="SQLite database file (default: $FACTBOT_DB or ./factbot.db).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="factbot")
+def main() -> None:
+    """factbot: answers questions from article digests with sourced facts."""
+
+
+@main.command()
+@seeds_option
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+def reload(seeds: str | None, db: str | None, as_json: bool) -> None:
+    """(Re)index every file of the seeds folder; unchanged files are skipped.
+
+    Exit status 0 when every file loaded, 1 when any failed.
+
+        factbot reload --seeds seeds --db factbot.db
+    """
+    from store import Index
+    from store.progress import TerminalProgress
+
+    seeds_dir, db_path = _paths(seeds, db)
+    index = Index(db_path, seeds=seeds_dir)
+    progress = None if as_json or not sys.stderr.isatty() else TerminalProgress(sys.stderr)
+    report = index.reload(actor="cli", progress=progress)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        click.echo(report.render())
+    sys.exit(0 if report.ok else 1)
+
+
+def _render_result(result, width: int = 100) -> str:
+    """A readable answer for the terminal: each fact with where it comes from."""
+    import textwrap
+
+    if not result.hits:
+        return f"No confident match for {result.query!r}."
+    out = []
+    for n, hit in enumerate(result.hits, 1):
+        out.append(textwrap.fill(hit.text, width, initial_indent=f"{n}. ", subsequent_indent="   "))
+        cites = "".join(f"[{c}]" for c in hit.citations)
+        out.append(f"   — {hit.article.title} · {hit.article.source} · {hit.article.published.replace('T', ' ')}"
+                   f" · {hit.section}" + (f" · {cites}" if cites else ""))
+    return "\n".join(out)
+
+
+@main.command()
+@seeds_option
+@db_option
+@click.option("--limit", "-n", type=click.IntRange(1, 50), default=5, show_default=True,
+              help="How many facts to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per query.")
+@click.option("--queries", type=click.File("r", encoding="utf-8"), default=None,
+              help="Answer one query per line of FILE ('-' for standard input).")
+@click.argument("query", nargs=-1)
+def ask(seeds, db, limit, as_json, queries, query) -> None:
+    """Answer QUERY from the index (built from the seeds first if the database is new).
+
+        factbot ask ipo seres
+        factbot ask --json --limit 3 "azure margins"
+        factbot ask --json --queries questions.txt
+    """
+    from store import Index
+
+    if not query and queries is None:
+        raise click.UsageError("give a QUERY or --queries FILE")
+    seeds_dir, db_path = _paths(seeds, db)
+    index = Index.open(db_path, seeds=seeds_dir)
+    if queries is not None:
+        # split on "\n" only: a blank line is a query too and gets its answer
+        lines = queries.read().split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+    else:
+        lines = [" ".join(query)]
+    for line in lines:
+        result = index.search(line, limit=limit)
+        if as_json:
+            click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+        else:
+            click.echo(_render_result(result))
+            if len(lines) > 1:
+                click.echo()
+
+
+# --- Slack run modes and the app manifest (bot/serve.py, bot/socket_mode.py, bot/shell.py, bot/manifest.py) ---
+
+host_option = click.option("--host", default="0.0.0.0", show_default=True, help="Interface to listen on (HTTP mode).")
+port_option = click.option("--port", type=click.IntRange(1, 65535), default=None,
+                           help="Port to listen on (default: $PORT or 3000).")
+
+
+def _slack_mode(mode: str, host: str = "0.0.0.0", port: int | None = None) -> None:
+    """Start the bot in HTTP ("http") or Socket Mode ("socket"); errors are one line, without secrets."""
+    from bot.app import StartupError, boot
+
+    settings = _settings()
+    try:
+        if mode == "socket":
+            app, _ = boot(settings, "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+            from bot import socket_mode
+
+            socket_mode.run(app, settings.slack_app_token)
+        else:
+            app, index = boot(settings, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+            from bot import serve as http
+
+            http.serve(app, index, host=host, port=port or settings.port)
+    except (ConfigError, StartupError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.command()
+@host_option
+@port_option
+def serve(host: str, port: int | None) -> None:
+    """Answer Slack over HTTP (waitress): POST /slack/events, GET /healthz.
+
+    Needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET.
+    """
+    _slack_mode("http", host, port)
+
+
+@main.command("socket")
+def socket_cmd() -> None:
+    """Answer Slack in Socket Mode (no public URL). Needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN."""
+    _slack_mode("socket")
+
+
+@main.command()
+@host_option
+@port_option
+def run(host: str, port: int | None) -> None:
+    """Socket Mode when SLACK_APP_TOKEN is set, else HTTP (like `serve`)."""
+    _slack_mode("socket" if _settings().slack_app_token else "http", host, port)
+
+
+@main.command()
+@seeds_option
+@db_option
+def shell(seeds: str | None, db: str | None) -> None:
+    """The same bot in this terminal, no Slack: `/ipo seres`, `@factbot fairwater 2`, plain text.
+
+    Reads a pipe too (one question a line) and exits at end of input.
+
+        printf '/ipo seres\\n@factbot fairwater 2\\n' | factbot shell
+    """
+    import dataclasses
+
+    from bot import shell as shell_mode
+    from bot.app import open_index
+    from handlers.core import Factbot
+
+    seeds_dir, db_path = _paths(seeds, db)
+    settings = dataclasses.replace(_settings(), seeds=seeds_dir, db=db_path)
+    index = open_index(settings)
+    sys.exit(shell_mode.run(Factbot(index, settings)))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of YAML.")
+@click.option("--url", default=None, metavar="URL",
+              help="Public base URL for HTTP mode (request URLs become URL/slack/events); without it, Socket Mode.")
+def manifest(as_json: bool, url: str | None) -> None:
+    """Print the Slack app manifest for this configuration."""
+    from bot.manifest import build_manifest, to_json, to_yaml
+
+    data = build_manifest(_settings(), url=url)
+    click.echo(to_json(data) if as_json else to_yaml(data))

@@ -1,0 +1,75 @@
+"""Settings: from the environment, or from a `.env` file in the working directory.
+
+Every setting is listed, with its default, in `.env.example`.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+
+class ConfigError(Exception):
+    """A missing or malformed setting; its message is one line naming the setting."""
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    seeds: Path = Path("seeds")
+    db: Path | None = None  # default: <seeds>/../factbot.db, see db_path
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    admin_users: tuple[str, ...] = ()
+    admins_from_workspace: bool = False
+    commands: tuple[str, ...] = ("/ipo", "/azure")
+    port: int = 3000
+    log_level: str = "INFO"
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def db_path(self) -> Path:
+        return self.db if self.db is not None else Path("factbot.db")
+
+    @classmethod
+    def from_env(cls, env: dict | None = None, dotenv: bool = True) -> "Settings":
+        if dotenv and env is None:
+            load_dotenv(Path.cwd() / ".env", override=False)
+        e = os.environ if env is None else env
+        port_text = e.get("PORT") or "3000"
+        try:
+            port = int(port_text)
+        except ValueError:
+            raise ConfigError(f"PORT must be a whole number, got {port_text!r}") from None
+        commands = tuple(c if c.startswith("/") else "/" + c for c in _split(e.get("FACTBOT_COMMANDS", "/ipo,/azure")))
+        api = e.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
+        if not api.endswith("/"):
+            api += "/"
+        return cls(
+            seeds=Path(e.get("FACTBOT_SEEDS") or "seeds"),
+            db=Path(e["FACTBOT_DB"]) if e.get("FACTBOT_DB") else None,
+            slack_bot_token=e.get("SLACK_BOT_TOKEN") or None,
+            slack_signing_secret=e.get("SLACK_SIGNING_SECRET") or None,
+            slack_app_token=e.get("SLACK_APP_TOKEN") or None,
+            slack_api_url=api,
+            admin_users=_split(e.get("FACTBOT_ADMIN_USERS")),
+            admins_from_workspace=(e.get("FACTBOT_WORKSPACE_ADMINS", "").lower() in ("1", "true", "yes", "on")),
+            commands=commands,
+            port=port,
+            log_level=(e.get("FACTBOT_LOG_LEVEL") or "INFO").upper(),
+        )
+
+    def require(self, *names: str) -> None:
+        """Raise ConfigError naming the first missing setting (names as in the environment)."""
+        for name in names:
+            if not getattr(self, name.lower(), None):
+                raise ConfigError(f"{name} is not set (put it in the environment or in .env; see .env.example)")

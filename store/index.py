@@ -1,0 +1,517 @@
+"""The SQLite index: files, articles and facts tables, an FTS5 table over the facts, reloads.
+
+Layout (one SQLite file, WAL mode):
+
+    files     path, content hash, counts, errors of its last parse
+    articles  title, source, published, page, file, line
+    facts     article, position, section, text, citations (JSON list)
+    facts_fts FTS5, contentless, detail=none: one column holding the fact's text, section heading,
+              article title and source as `store.text.index_text` writes them (Chinese as bigrams)
+    vocab     every index word with the number of facts holding it (typo correction, weights)
+    aliases   Chinese/English name pairs learned from the seeds
+    reloads   the audit trail: who reloaded, when, what changed, what failed
+
+A reload is one write transaction: readers in other threads and processes see the old index until
+it commits, then the new one, never a half-built one. Reloads are serialised by a lock file beside
+the database (`<db>.lock`), across threads and processes.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlite_utils
+
+from store.model import Article, ParseResult
+from store.parse import parse_file
+from store.text import CJK_RE, index_text
+
+SCHEMA_VERSION = "1"
+FTS_DDL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS facts_fts USING fts5("
+    "body, content='', columnsize=0, detail=none, tokenize='unicode61 remove_diacritics 2')"
+)
+
+
+class ReloadBusy(Exception):
+    """Another reload holds the lock (raised only when not waiting for it)."""
+
+
+@dataclass
+class FileReport:
+    path: str
+    articles: int = 0
+    facts: int = 0
+    status: str = "loaded"  # loaded | unchanged | failed | removed
+    errors: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "articles": self.articles, "facts": self.facts,
+                "status": self.status, "errors": list(self.errors)}
+
+
+@dataclass
+class ReloadReport:
+    articles: int
+    facts: int
+    files: list[FileReport]
+    took_ms: float = 0.0
+    actor: str = "cli"
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(f.status != "failed" for f in self.files)
+
+    @property
+    def failed(self) -> list[FileReport]:
+        return [f for f in self.files if f.status == "failed"]
+
+    def count(self, status: str) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+    def to_json(self) -> dict:
+        return {"articles": self.articles, "facts": self.facts,
+                "files": [f.to_json() for f in self.files]}
+
+    def summary(self) -> str:
+        parts = [f"{self.articles} articles, {self.facts} facts indexed",
+                 f"{self.count('loaded')} files loaded", f"{self.count('unchanged')} unchanged"]
+        if self.removed:
+            parts.append(f"{len(self.removed)} removed")
+        if self.failed:
+            parts.append(f"{len(self.failed)} failed")
+        return "; ".join(parts) + f" ({self.took_ms / 1000:.2f} s)"
+
+    def render(self) -> str:
+        lines = [self.summary()]
+        for f in self.files:
+            if f.status == "failed":
+                lines.append(f"FAILED {f.path}")
+                lines.extend(f"  {e}" for e in f.errors)
+        lines.extend(f"removed {p}" for p in self.removed)
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    title: str
+    source: str
+    published: str
+    file: str
+    facts: int
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _seed_files(seeds: Path) -> list[Path]:
+    """Every regular file below the seeds folder, hidden ones (and hidden folders) left out."""
+    if not seeds.is_dir():
+        return []
+    out = []
+    for root, dirs, files in os.walk(seeds):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        out.extend(Path(root, f) for f in sorted(files) if not f.startswith("."))
+    return out
+
+
+def connect(path: Path | str, readonly: bool = False) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+    conn.execute("PRAGMA busy_timeout=30000")
+    if readonly:
+        conn.execute("PRAGMA query_only=1")
+    conn.execute("PRAGMA cache_size=-65536")
+    return conn
+
+
+def create_schema(db: sqlite_utils.Database) -> None:
+    if "files" not in db.table_names():
+        db["files"].create({"path": str, "hash": str, "failed_hash": str, "articles": int,
+                            "facts": int, "errors": str, "loaded_at": str}, pk="path")
+        db["articles"].create({"id": int, "file": str, "line": int, "title": str, "source": str,
+                               "published": str, "page": str}, pk="id")
+        db["articles"].create_index(["file"])
+        db["facts"].create({"id": int, "article_id": int, "position": int, "section": str,
+                            "text": str, "citations": str}, pk="id")
+        db["facts"].create_index(["article_id"])
+        db["vocab"].create({"term": str, "df": int}, pk="term")
+        db["aliases"].create({"cjk": str, "english": str, "articles": int}, pk=("cjk", "english"))
+        db["alias_evidence"].create({"article_id": int, "english": str, "title": str}, pk="article_id")
+        db["reloads"].create({"id": int, "at": str, "actor": str, "articles": int, "facts": int,
+                              "loaded": int, "unchanged": int, "failed": int, "removed": int,
+                              "errors": str, "took_ms": float}, pk="id")
+        db["meta"].create({"key": str, "value": str}, pk="key")
+        db["meta"].insert({"key": "schema", "value": SCHEMA_VERSION})
+    db.execute(FTS_DDL)
+    db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS facts_terms USING fts5vocab(facts_fts, row)")
+
+
+def fact_body(text: str, section: str, title_body: str) -> str:
+    return f"{index_text(text)}\n{index_text(section)}\n{title_body}"
+
+
+def title_body(title: str, source: str) -> str:
+    return f"{index_text(title)}\n{index_text(source)}"
+
+
+_PROPER = re.compile(r"\b[A-Z][A-Za-z]{2,}(?:\s+[A-Z][A-Za-z]{2,})?")
+_NOT_NAMES = {"The", "This", "That", "These", "Those", "Despite", "However", "Its", "Their", "Company",
+              "Group", "Core", "Market", "For", "With", "Chinese", "China", "Hong", "Kong"}
+
+
+def dominant_name(article: Article) -> str | None:
+    """The English proper name most of an article's facts repeat (alias learning), if any."""
+    counts: Counter[str] = Counter()
+    for fact in article.facts:
+        names = {m.group(0).split()[0] for m in _PROPER.finditer(fact.text)}
+        counts.update(n for n in names if n not in _NOT_NAMES)
+    if not counts or len(article.facts) < 3:
+        return None
+    name, n = counts.most_common(1)[0]
+    return name if n >= max(3, len(article.facts) * 0.4) else None
+
+
+def _common_cjk(a: str, b: str, shortest: int = 2, longest: int = 6) -> str | None:
+    """The longest run of 2..6 Chinese characters found in both titles."""
+    for size in range(longest, shortest - 1, -1):
+        grams = {a[i:i + size] for i in range(len(a) - size + 1)}
+        for i in range(len(b) - size + 1):
+            g = b[i:i + size]
+            if g in grams and all(CJK_RE.match(ch) for ch in g):
+                return g
+    return None
+
+
+class _ReloadLock:
+    """An exclusive lock on `<db>.lock` (flock), plus a thread lock for threads of this process."""
+
+    _thread_locks: dict[str, threading.Lock] = {}
+    _guard = threading.Lock()
+
+    def __init__(self, db: Path, wait: bool):
+        self.path = Path(str(db) + ".lock")
+        self.wait = wait
+        with self._guard:
+            self.tlock = self._thread_locks.setdefault(str(self.path.resolve()), threading.Lock())
+        self.fd: int | None = None
+
+    def __enter__(self):
+        if not self.tlock.acquire(blocking=self.wait):
+            raise ReloadBusy("a reload is already running")
+        try:
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fcntl.flock(self.fd, fcntl.LOCK_EX if self.wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._release()
+            raise ReloadBusy("a reload is already running") from None
+        except BaseException:
+            self._release()
+            raise
+        return self
+
+    def _release(self):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+        self.tlock.release()
+
+    def __exit__(self, *exc):
+        self._release()
+
+
+class Reloader:
+    """Brings the index in line with the seeds folder, in one transaction."""
+
+    def __init__(self, db_path: Path, seeds: Path, actor: str, progress=None):
+        self.db_path = db_path
+        self.seeds = seeds
+        self.actor = actor
+        self.progress = progress
+
+    def run(self) -> ReloadReport:
+        started = time.perf_counter()
+        fresh = not self.db_path.exists()
+        target = self.db_path.with_name(self.db_path.name + ".building") if fresh else self.db_path
+        if fresh:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(str(target) + suffix).unlink(missing_ok=True)
+        conn = connect(target)
+        try:
+            if fresh:
+                conn.execute("PRAGMA journal_mode=OFF")
+                conn.execute("PRAGMA synchronous=OFF")
+            else:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA cache_size=-262144")
+            db = sqlite_utils.Database(conn)
+            create_schema(db)
+            report = self._apply(db, conn, started)
+            if fresh:
+                conn.execute("PRAGMA journal_mode=WAL")
+        finally:
+            conn.close()
+        if fresh:
+            os.replace(target, self.db_path)
+        return report
+
+    def _apply(self, db: sqlite_utils.Database, conn: sqlite3.Connection, started: float) -> ReloadReport:
+        known = {row["path"]: row for row in db["files"].rows}
+        paths = _seed_files(self.seeds)
+        reports: dict[str, FileReport] = {}
+        parsed: list[tuple[str, str, ParseResult]] = []  # (name, hash, result) to (re)index
+        failed_updates: list[tuple[str, str, list[str]]] = []
+        total_bytes = sum(p.stat().st_size for p in paths) or 1
+        done_bytes = 0
+        for path in paths:
+            name = path.relative_to(self.seeds).as_posix()
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                reports[name] = FileReport(name, status="failed", errors=[f"{name}: cannot read: {exc.strerror}"])
+                failed_updates.append((name, "", reports[name].errors))
+                continue
+            digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+            row = known.get(name)
+            if row and row["hash"] == digest and not json.loads(row["errors"] or "[]"):
+                reports[name] = FileReport(name, row["articles"], row["facts"], "unchanged")
+            else:
+                result = parse_file(path, name=name, data=data)
+                errors = [str(e) for e in result.errors]
+                n_facts = sum(len(a.facts) for a in result.articles)
+                if errors and (row and row["hash"]) or not result.articles:
+                    # keep what was indexed before (if anything) until the file is fixed or removed
+                    if not errors:
+                        errors = [f"{name}: no articles found"]
+                    kept = FileReport(name, row["articles"] if row else 0, row["facts"] if row else 0,
+                                      "failed", errors)
+                    reports[name] = kept
+                    failed_updates.append((name, digest, errors))
+                else:
+                    reports[name] = FileReport(name, len(result.articles), n_facts,
+                                               "failed" if errors else "loaded", errors)
+                    parsed.append((name, digest, result))
+            done_bytes += len(data)
+            if self.progress:
+                self.progress.update(stage="parse", files=len(reports), total_files=len(paths),
+                                     done=done_bytes, total=total_bytes)
+        removed = sorted(set(known) - set(reports))
+
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            changed = bool(parsed or removed)
+            for name in removed + [p[0] for p in parsed]:
+                if name in known:
+                    self._delete_file(conn, name)
+            if parsed:
+                self._insert(conn, parsed)
+            for name, digest, errors in failed_updates:
+                if name in known:
+                    conn.execute("UPDATE files SET failed_hash=?, errors=? WHERE path=?",
+                                 (digest, json.dumps(errors, ensure_ascii=False), name))
+                else:
+                    conn.execute("INSERT INTO files(path, hash, failed_hash, articles, facts, errors, loaded_at)"
+                                 " VALUES (?, NULL, ?, 0, 0, ?, ?)",
+                                 (name, digest, json.dumps(errors, ensure_ascii=False), _now()))
+            if changed:
+                if self.progress:
+                    self.progress.update(stage="vocabulary")
+                self._refresh_vocab(conn)
+                self._learn_aliases(conn)
+            articles, facts = conn.execute(
+                "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM facts)").fetchone()
+            report = ReloadReport(articles, facts, [reports[k] for k in sorted(reports)],
+                                  actor=self.actor, removed=removed)
+            report.took_ms = (time.perf_counter() - started) * 1000
+            conn.execute(
+                "INSERT INTO reloads(at, actor, articles, facts, loaded, unchanged, failed, removed, errors, took_ms)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (_now(), self.actor, articles, facts, report.count("loaded"), report.count("unchanged"),
+                 len(report.failed), len(removed),
+                 json.dumps([e for f in report.failed for e in f.errors], ensure_ascii=False),
+                 round(report.took_ms, 1)))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        if self.progress:
+            self.progress.finish()
+        return report
+
+    def _delete_file(self, conn: sqlite3.Connection, name: str) -> None:
+        rows = conn.execute(
+            "SELECT f.id, f.text, f.section, a.title, a.source, a.id FROM facts f"
+            " JOIN articles a ON a.id = f.article_id WHERE a.file = ?", (name,)).fetchall()
+        bodies: dict[int, str] = {}
+        deletes = []
+        for fid, text, section, title, source, aid in rows:
+            tb = bodies.get(aid) or bodies.setdefault(aid, title_body(title, source))
+            deletes.append(("delete", fid, fact_body(text, section, tb)))
+        conn.executemany("INSERT INTO facts_fts(facts_fts, rowid, body) VALUES (?, ?, ?)", deletes)
+        conn.execute("DELETE FROM facts WHERE article_id IN (SELECT id FROM articles WHERE file = ?)", (name,))
+        conn.execute("DELETE FROM alias_evidence WHERE article_id IN (SELECT id FROM articles WHERE file = ?)", (name,))
+        conn.execute("DELETE FROM articles WHERE file = ?", (name,))
+        conn.execute("DELETE FROM files WHERE path = ?", (name,))
+
+    def _insert(self, conn: sqlite3.Connection, parsed: list[tuple[str, str, ParseResult]]) -> None:
+        next_article = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM articles").fetchone()[0]
+        next_fact = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM facts").fetchone()[0]
+        # oldest first, so that a higher rowid is a newer article (the search's recency order)
+        articles = sorted((a for _, _, r in parsed for a in r.articles), key=lambda a: a.published)
+        total = sum(len(a.facts) for a in articles) or 1
+        a_rows, f_rows, fts_rows, evidence = [], [], [], []
+        for article in articles:
+            aid = next_article
+            next_article += 1
+            a_rows.append((aid, article.file, article.line, article.title, article.source,
+                           article.published, article.page))
+            tb = title_body(article.title, article.source)
+            for fact in article.facts:
+                f_rows.append((next_fact, aid, fact.position, fact.section, fact.text,
+                               json.dumps(list(fact.citations))))
+                fts_rows.append((next_fact, fact_body(fact.text, fact.section, tb)))
+                next_fact += 1
+            if CJK_RE.search(article.title):
+                name = dominant_name(article)
+                if name:
+                    evidence.append((aid, name, article.title))
+            if self.progress and len(f_rows) >= 20000:
+                self._flush(conn, a_rows, f_rows, fts_rows)
+                self.progress.update(stage="index", facts=next_fact, total_facts=total)
+                a_rows, f_rows, fts_rows = [], [], []
+        self._flush(conn, a_rows, f_rows, fts_rows)
+        conn.executemany("INSERT INTO alias_evidence(article_id, english, title) VALUES (?,?,?)", evidence)
+        now = _now()
+        conn.executemany(
+            "INSERT INTO files(path, hash, failed_hash, articles, facts, errors, loaded_at) VALUES (?,?,?,?,?,?,?)",
+            [(name, digest, None, len(r.articles), sum(len(a.facts) for a in r.articles),
+              json.dumps([str(e) for e in r.errors], ensure_ascii=False), now)
+             for name, digest, r in parsed])
+
+    @staticmethod
+    def _flush(conn, a_rows, f_rows, fts_rows) -> None:
+        conn.executemany("INSERT INTO articles(id, file, line, title, source, published, page)"
+                         " VALUES (?,?,?,?,?,?,?)", a_rows)
+        conn.executemany("INSERT INTO facts(id, article_id, position, section, text, citations)"
+                         " VALUES (?,?,?,?,?,?)", f_rows)
+        conn.executemany("INSERT INTO facts_fts(rowid, body) VALUES (?, ?)", fts_rows)
+
+    @staticmethod
+    def _refresh_vocab(conn: sqlite3.Connection) -> None:
+        conn.execute("DELETE FROM vocab")
+        conn.execute("INSERT INTO vocab(term, df) SELECT term, doc FROM facts_terms")
+
+    @staticmethod
+    def _learn_aliases(conn: sqlite3.Connection) -> None:
+        """A Chinese title word shared by the titles of >= 2 articles whose facts repeat one English
+        name becomes an alias of that name (赛力斯 <-> Seres)."""
+        conn.execute("DELETE FROM aliases")
+        by_name: dict[str, list[str]] = {}
+        for english, title in conn.execute("SELECT english, title FROM alias_evidence"):
+            by_name.setdefault(english, []).append(title)
+        rows = []
+        for english, titles in by_name.items():
+            if len(titles) < 2:
+                continue
+            found: Counter[str] = Counter()
+            for i in range(min(len(titles) - 1, 20)):
+                common = _common_cjk(titles[i], titles[i + 1])
+                if common:
+                    found[common] += 1
+            if found:
+                cjk, n = found.most_common(1)[0]
+                rows.append((cjk, english, n + 1))
+        conn.executemany("INSERT OR REPLACE INTO aliases(cjk, english, articles) VALUES (?,?,?)", rows)
+
+
+class Index:
+    """The index of one database file; safe to share between threads (a connection per thread)."""
+
+    def __init__(self, db: Path | str, seeds: Path | str | None = None):
+        self.db_path = Path(db)
+        self.seeds = Path(seeds) if seeds is not None else Path("seeds")
+        self._local = threading.local()
+        self._searcher = None
+        self._searcher_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, db: Path | str, seeds: Path | str | None = None) -> "Index":
+        """Open the index, building it from the seeds first when the database does not exist yet."""
+        index = cls(db, seeds)
+        if not index.db_path.exists():
+            index.reload(actor="startup")
+        return index
+
+    # connections ---------------------------------------------------------------------------
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            if not self.db_path.exists():
+                raise FileNotFoundError(f"no index at {self.db_path}: run `factbot reload` first")
+            conn = connect(self.db_path, readonly=True)
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # writing ------------------------------------------------------------------------------
+    def reload(self, actor: str = "cli", wait: bool = True, progress=None) -> ReloadReport:
+        """Re-read the seeds folder (unchanged files skipped by content hash), atomically."""
+        with _ReloadLock(self.db_path, wait):
+            return Reloader(self.db_path, self.seeds, actor, progress).run()
+
+    # reading ------------------------------------------------------------------------------
+    def searcher(self):
+        from store.search import Searcher
+
+        with self._searcher_lock:
+            if self._searcher is None:
+                self._searcher = Searcher(self)
+            return self._searcher
+
+    def search(self, query: str, limit: int = 5, offset: int = 0):
+        return self.searcher().search(query, limit=limit, offset=offset)
+
+    def counts(self) -> tuple[int, int]:
+        return tuple(self.conn().execute(
+            "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM facts)").fetchone())
+
+    def sources(self) -> list[SourceInfo]:
+        rows = self.conn().execute(
+            "SELECT a.title, a.source, a.published, a.file, count(f.id) FROM articles a"
+            " LEFT JOIN facts f ON f.article_id = a.id GROUP BY a.id ORDER BY a.published DESC, a.id DESC")
+        return [SourceInfo(*row) for row in rows]
+
+    def suggestions(self, n: int = 5) -> list[str]:
+        """Things that are indexed, to suggest when nothing matched: recent titles and headings."""
+        conn = self.conn()
+        out = [r[0] for r in conn.execute("SELECT title FROM articles ORDER BY published DESC, id DESC LIMIT ?", (n,))]
+        headings = conn.execute(
+            "SELECT section FROM facts WHERE id > (SELECT coalesce(max(id), 0) - 2000 FROM facts)"
+            " GROUP BY section ORDER BY count(*) DESC LIMIT ?", (n * 3,))
+        generic = re.compile(r"^(core|group \d|summary|\d+\.|market overview|overview)", re.I)
+        out.extend(h for (h,) in headings if h and not generic.match(h))
+        return list(dict.fromkeys(out))[:n]
+
+    def reloads(self, limit: int = 20) -> list[dict]:
+        """The audit trail, newest first."""
+        cur = self.conn().execute("SELECT * FROM reloads ORDER BY id DESC LIMIT ?", (limit,))
+        cols = [c[0] for c in cur.description]
+        return [dict(zip(cols, row)) for row in cur]

@@ -1,0 +1,434 @@
+"""Search: turn a query into word groups, fetch candidates from FTS5, re-score them, cut at confidence.
+
+1. Plan. The query is normalised (`store.text.normalize`) and split into words; glossary phrases
+   ("total cost of ownership") stay together; stop words drop out (unless nothing else is left).
+   Each remaining word becomes a *group* of index words that may stand for it, each with a weight:
+   the word itself (1.0), its stem family from the index vocabulary (margin -> margins, 0.95), the
+   other name of a company (赛力斯 -> seres, 0.95), glossary equivalents (capex -> capital
+   expenditure, 0.8), completions of the last word (0.85), and corrections of a word the index
+   does not know, with Meilisearch's rules (none under 5 letters, 1 from 5, 2 from 9, a swap of two
+   letters counts as one: 0.75 / 0.6). Chinese runs match as their 2-character index words.
+2. Candidates. FTS5 returns the newest facts holding every group (`ORDER BY rowid DESC LIMIT`: rowids
+   grow with publication time, and FTS5 walks its doclists backwards without ranking every match);
+   when that finds too few, groups are dropped, most common first, and the query runs again. Every
+   statement is bounded, so common words cannot make a query slow.
+3. Score. Each candidate's words are checked against every group: coverage is the share of the
+   query's weight (inverse document frequency x match weight) the fact holds, then heading/title
+   matches, rapidfuzz's similarity of query and fact, exactness, and recency as the tie-breaker.
+   Nothing above the confidence threshold means no results.
+"""
+from __future__ import annotations
+
+import bisect
+import itertools
+import json
+import math
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
+
+from store import lexicon as lexicon_mod
+from store.text import bigrams, doc_terms, is_cjk, normalize, stem, words
+
+MAX_QUERY_CHARS = 2000
+MAX_GROUPS = 10
+MAX_ALTS = 12
+CANDIDATES = 40  # rows fetched by one FTS5 statement
+MAX_STATEMENTS = 8
+
+STOP_WORDS = frozenset("""
+a about above after again against all am an and any are aren as at be because been before being
+below between both but by can cannot could did didn do does doesn doing don down during each few
+for from further had has have having he her here hers herself him himself his how i if in into is
+isn it its itself just let me more most my myself no nor not now of off on once only or other ought
+our ours ourselves out over own same she should so some such than that the their theirs them
+themselves then there these they this those through to too under until up very was we were what
+when where which while who whom whose why will with would you your yours yourself yourselves
+tell say said says think thought want wants wanted kind sort happen happened happening anything
+something thing things know also there's what's whats really lot lots many much get got make made
+please show give find mean means like
+""".split())
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    title: str
+    source: str
+    published: str
+    file: str
+
+
+@dataclass
+class Hit:
+    id: int
+    text: str
+    section: str
+    citations: list[int]
+    score: float
+    article: ArticleInfo
+    position: int = 0
+    spans: list[tuple[int, int]] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"text": self.text, "section": self.section, "citations": list(self.citations),
+                "score": self.score,
+                "article": {"title": self.article.title, "source": self.article.source,
+                            "published": self.article.published, "file": self.article.file}}
+
+
+@dataclass
+class SearchResult:
+    query: str
+    took_ms: float
+    hits: list[Hit]
+    has_more: bool = False
+
+    def to_json(self) -> dict:
+        return {"query": self.query, "took_ms": round(self.took_ms, 3),
+                "results": [h.to_json() for h in self.hits]}
+
+
+@dataclass
+class Group:
+    """One query word (or glossary phrase) and the index words that may stand for it."""
+
+    surface: str
+    alts: dict[tuple[str, ...], float]  # index words (all must be present) -> weight
+    cjk: dict[tuple[str, ...], str]  # alt -> the Chinese run it must hold contiguously
+    df: int
+    idf: float
+
+
+@dataclass
+class _Vocab:
+    """A snapshot of the index vocabulary and what is derived from it (shared by all threads)."""
+
+    generation: int
+    n_facts: int
+    df: dict[str, int]
+    sorted_terms: list[str]
+    by_length: dict[int, list[str]]
+    lexicon: lexicon_mod.Lexicon
+    cjk_keys: list[str]
+
+
+def _fts_quote(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
+
+
+def _alt_expr(alt: tuple[str, ...]) -> str:
+    return _fts_quote(alt[0]) if len(alt) == 1 else "(" + " AND ".join(map(_fts_quote, alt)) + ")"
+
+
+def _group_expr(group: Group) -> str:
+    return "(" + " OR ".join(_alt_expr(a) for a in group.alts) + ")"
+
+
+@lru_cache(maxsize=4096)
+def _word_re(token: str) -> re.Pattern:
+    return re.compile(r"(?<![^\W_])" + re.escape(token) + r"(?![^\W_])", re.IGNORECASE)
+
+
+class Searcher:
+    def __init__(self, index):
+        self.index = index
+        self._vocab: _Vocab | None = None
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._title_terms: dict[int, tuple[set[str], str]] = {}
+
+    # vocabulary snapshot ---------------------------------------------------------------
+    def _current(self, conn) -> _Vocab:
+        """The vocabulary for the index as this connection sees it; reloaded after a reload."""
+        data_version = conn.execute("PRAGMA data_version").fetchone()[0]
+        if self._vocab is not None and getattr(self._local, "data_version", None) == data_version:
+            return self._vocab
+        generation = conn.execute("SELECT coalesce(max(id), 0) FROM reloads").fetchone()[0]
+        with self._lock:
+            if self._vocab is None or self._vocab.generation != generation:
+                self._vocab = self._load_vocab(conn, generation)
+                self._title_terms = {}
+        self._local.data_version = data_version
+        return self._vocab
+
+    @staticmethod
+    def _load_vocab(conn, generation: int) -> _Vocab:
+        df = dict(conn.execute("SELECT term, df FROM vocab"))
+        n_facts = conn.execute("SELECT count(*) FROM facts").fetchone()[0]
+        by_length: dict[int, list[str]] = {}
+        for term in df:
+            if term.isascii() and term.isalpha():
+                by_length.setdefault(len(term), []).append(term)
+        learned = [(c, e) for c, e in conn.execute("SELECT cjk, english FROM aliases")]
+        lex = lexicon_mod.load(learned)
+        return _Vocab(generation, max(n_facts, 1), df, sorted(df), by_length, lex, lex.cjk_keys())
+
+    # planning --------------------------------------------------------------------------
+    def _prefixed(self, v: _Vocab, prefix: str, limit: int) -> list[str]:
+        i = bisect.bisect_left(v.sorted_terms, prefix)
+        out = []
+        for term in itertools.islice(v.sorted_terms, i, i + 400):
+            if not term.startswith(prefix):
+                break
+            out.append(term)
+        if len(out) > limit:
+            out = sorted(out, key=lambda t: -v.df[t])[:limit]
+        return out
+
+    def _typos(self, v: _Vocab, word: str) -> list[tuple[str, int]]:
+        allowed = 2 if len(word) >= 9 else 1
+        pool: list[str] = []
+        for length in range(len(word) - allowed, len(word) + allowed + 1):
+            pool.extend(v.by_length.get(length, ()))
+        if not pool:
+            return []
+        found = process.extract(word, pool, scorer=OSA.distance, score_cutoff=allowed, limit=20)
+        found.sort(key=lambda m: (m[1], -v.df[m[0]]))
+        return [(term, dist) for term, dist, _ in found[:5]]
+
+    def _segment(self, v: _Vocab, run: str) -> list[str]:
+        """Split a Chinese run around the names the alias table knows ("赛力斯暴跌" -> 赛力斯, 暴跌)."""
+        if len(run) <= 2 or (run,) in v.lexicon.equivalents:
+            return [run]
+        for key in v.cjk_keys:
+            if len(key) < len(run) and key in run:
+                before, _, after = run.partition(key)
+                return [*(self._segment(v, before) if before else []), key,
+                        *(self._segment(v, after) if after else [])]
+        return [run]
+
+    def _add_word(self, v: _Vocab, alts: dict, word: str, weight: float) -> None:
+        """The word and its stem family, as index words."""
+        if word in v.df and alts.get((word,), 0) < weight:
+            alts[(word,)] = weight
+        s = stem(word)
+        if len(s) >= 3 and word.isascii() and word.isalpha():
+            for term in self._prefixed(v, s, 30):
+                if term != word and stem(term) == s and alts.get((term,), 0) < weight * 0.95:
+                    alts[(term,)] = weight * 0.95
+
+    def _add_cjk(self, v: _Vocab, alts: dict, cjk: dict, run: str, weight: float) -> None:
+        if len(run) == 1:
+            for term in self._prefixed(v, run, 10):
+                alts.setdefault((term,), weight * 0.85)
+            return
+        alt = tuple(dict.fromkeys(bigrams(run)))
+        if all(t in v.df for t in alt) and alts.get(alt, 0) < weight:
+            alts[alt] = weight
+            cjk[alt] = run
+
+    def _add_term(self, v: _Vocab, alts: dict, cjk: dict, term: tuple[str, ...], weight: float) -> None:
+        if len(term) == 1:
+            if is_cjk(term[0]):
+                self._add_cjk(v, alts, cjk, term[0], weight)
+            else:
+                self._add_word(v, alts, term[0], weight)
+        elif all(t in v.df for t in term if not is_cjk(t)):
+            flat: list[str] = []
+            for t in term:
+                flat.extend(bigrams(t) if is_cjk(t) else [t])
+            if all(t in v.df for t in flat):
+                alts.setdefault(tuple(dict.fromkeys(flat)), weight)
+
+    def _group(self, v: _Vocab, unit: tuple[str, ...], last: bool) -> Group:
+        alts: dict[tuple[str, ...], float] = {}
+        cjk: dict[tuple[str, ...], str] = {}
+        self._add_term(v, alts, cjk, unit, 1.0)
+        for other, weight in v.lexicon.lookup(unit).items():
+            self._add_term(v, alts, cjk, other, weight)
+        if len(unit) == 1 and not is_cjk(unit[0]):
+            word = unit[0]
+            if last and len(word) >= 2:
+                for term in self._prefixed(v, word, 8):
+                    alts.setdefault((term,), 0.85)
+            if not alts and len(word) >= 5 and word.isalpha():
+                for term, dist in self._typos(v, word):
+                    weight = 0.75 if dist == 1 else 0.6
+                    self._add_word(v, alts, term, weight)
+                    for other, w in v.lexicon.lookup((term,)).items():
+                        self._add_term(v, alts, cjk, other, weight * w)
+            s = stem(word)
+            if not alts and len(s) >= 9:  # oversubscribed -> oversubscription
+                for term in self._prefixed(v, s[:-2], 5):
+                    alts.setdefault((term,), 0.7)
+        if len(alts) > MAX_ALTS:
+            keep = sorted(alts, key=lambda a: (-alts[a], -min(v.df.get(t, 0) for t in a)))[:MAX_ALTS]
+            alts = {a: alts[a] for a in keep}
+        df = min(v.n_facts, sum(min(v.df.get(t, 0) for t in alt) for alt in alts))
+        idf = math.log(1 + (v.n_facts - df + 0.5) / (df + 0.5))
+        return Group(" ".join(unit), alts, cjk, df, idf)
+
+    def plan(self, v: _Vocab, query: str) -> list[Group]:
+        text = normalize(query[:MAX_QUERY_CHARS])
+        tokens: list[str] = []
+        for tok in words(text):
+            tokens.extend(self._segment(v, tok) if is_cjk(tok) else [tok])
+        longest = v.lexicon.longest
+        units: list[tuple[str, ...]] = []
+        i = 0
+        while i < len(tokens):
+            for size in range(min(longest, len(tokens) - i), 1, -1):
+                key = tuple(tokens[i:i + size])
+                if key in v.lexicon.equivalents:
+                    units.append(key)
+                    i += size
+                    break
+            else:
+                units.append((tokens[i],))
+                i += 1
+        units = list(dict.fromkeys(units))
+
+        def is_stop(u):
+            return len(u) == 1 and (u[0] in STOP_WORDS or (len(u[0]) == 1 and u[0].isascii() and u[0].isalpha()))
+
+        content = [u for u in units if not is_stop(u)] or units
+        prefix_ok = bool(text) and not text[-1].isspace()
+        groups = [self._group(v, u, last=prefix_ok and u == content[-1]) for u in content]
+        if len(groups) > MAX_GROUPS:  # a pasted paragraph: keep its most telling words
+            groups = sorted(groups, key=lambda g: -g.idf)[:MAX_GROUPS]
+        return groups
+
+    # candidates ------------------------------------------------------------------------
+    def _candidates(self, conn, groups: list[Group], want: int) -> list[int]:
+        active = sorted((g for g in groups if g.alts and g.df > 0), key=lambda g: g.df)
+        if not active:
+            return []
+        found: dict[int, None] = {}
+        tried: set[tuple[int, ...]] = set()
+
+        def run(combo: tuple[int, ...]) -> None:
+            if combo in tried or len(tried) >= MAX_STATEMENTS:
+                return
+            tried.add(combo)
+            expr = " AND ".join(_group_expr(active[i]) for i in combo)
+            for (rowid,) in conn.execute(
+                    "SELECT rowid FROM facts_fts WHERE facts_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
+                    (expr, CANDIDATES)):
+                found.setdefault(rowid, None)
+
+        n = len(active)
+        run(tuple(range(n)))
+        size = n - 1
+        while len(found) < want and size >= 1:
+            if n <= 4:
+                combos = itertools.combinations(range(n), size)
+            else:  # drop the most common first; beyond one drop, keep the rarest
+                combos = [tuple(i for i in range(n) if i != drop) for drop in reversed(range(n))] \
+                    if size == n - 1 else [tuple(range(size))]
+            for combo in combos:
+                run(combo)
+                if len(found) >= want:
+                    break
+            size -= 1
+        return list(found)
+
+    # scoring ---------------------------------------------------------------------------
+    def _article_terms(self, aid: int, title: str, source: str) -> tuple[set[str], str]:
+        """An article's title and source as index words and as normalised text (cached)."""
+        cached = self._title_terms.get(aid)
+        if cached is None:
+            if len(self._title_terms) > 50_000:
+                self._title_terms.clear()
+            cached = (doc_terms(title + " " + source), normalize(title + " " + source))
+            self._title_terms[aid] = cached
+        return cached
+
+    def search(self, query: str, limit: int = 5, offset: int = 0) -> SearchResult:
+        started = time.perf_counter()
+        limit = max(1, min(int(limit), 50))
+        offset = max(0, int(offset))
+        conn = self.index.conn()
+        conn.execute("BEGIN")  # one snapshot for the whole search, even while a reload commits
+        try:
+            v = self._current(conn)
+            groups = self.plan(v, query)
+            want = offset + limit + 1
+            ids = self._candidates(conn, groups, want)
+            rows = []
+            if ids:
+                marks = ",".join("?" * len(ids))
+                rows = conn.execute(
+                    "SELECT f.id, f.text, f.section, f.citations, f.position, a.id, a.title, a.source,"
+                    f" a.published, a.file FROM facts f JOIN articles a ON a.id = f.article_id WHERE f.id IN ({marks})",
+                    ids).fetchall()
+        finally:
+            conn.execute("COMMIT")
+        ranked = self._rank(groups, rows)
+        page = ranked[offset:offset + limit]
+        hits = [self._hit(groups, row, score) for score, row in page]
+        took = (time.perf_counter() - started) * 1000
+        return SearchResult(query, took, hits, has_more=len(ranked) > offset + limit)
+
+    def _rank(self, groups: list[Group], rows: list) -> list[tuple[float, tuple]]:
+        if not groups or not rows:
+            return []
+        total = sum(g.idf for g in groups) or 1.0
+        threshold = 0.5 if len(groups) <= 2 else 0.4
+        query_text = " ".join(g.surface for g in groups)
+        scored = []
+        for row in rows:
+            fid, text, section, _c, _p, aid, title, source, published, _f = row
+            text_terms = doc_terms(text)
+            section_terms = doc_terms(section)
+            title_terms, title_norm = self._article_terms(aid, title, source)
+            every = text_terms | section_terms | title_terms
+            matched = heading = in_text = exact = 0.0
+            for g in groups:
+                best = 0.0
+                where = ""
+                for alt, weight in g.alts.items():
+                    if weight <= best or not all(t in every for t in alt):
+                        continue
+                    run = g.cjk.get(alt)
+                    if run and run not in title_norm and run not in normalize(text + " " + section):
+                        weight *= 0.6  # the characters are there, but not side by side
+                    if weight > best:
+                        best = weight
+                        where = "text" if all(t in text_terms for t in alt) else ""
+                matched += g.idf * best
+                if where == "text":
+                    in_text += g.idf * best
+                if best and any(all(t in section_terms or t in title_terms for t in alt)
+                                for alt, w in g.alts.items() if w >= best):
+                    heading += g.idf * best
+                if best >= 0.95:
+                    exact += g.idf
+            coverage = matched / total
+            if coverage < threshold:
+                continue
+            similarity = fuzz.token_set_ratio(query_text, normalize(text)) / 100
+            score = (0.65 * coverage + 0.1 * in_text / total + 0.05 * heading / total
+                     + 0.1 * similarity + 0.05 * exact / total)
+            scored.append((round(score, 4), published, -fid, row))
+        # ties: the newer article first, then the article's earlier (more general) fact
+        scored.sort(key=lambda s: (s[0], s[1], s[2]), reverse=True)
+        return [(s[0], s[3]) for s in scored]
+
+    def _hit(self, groups: list[Group], row: tuple, score: float) -> Hit:
+        fid, text, section, citations, position, _aid, title, source, published, file = row
+        spans: list[tuple[int, int]] = []
+        present = doc_terms(text)
+        for g in groups:
+            for alt in g.alts:
+                run = g.cjk.get(alt)
+                if run:
+                    start = text.find(run)
+                    if start >= 0:
+                        spans.append((start, start + len(run)))
+                    continue
+                for token in alt:
+                    if token in present:
+                        spans.extend(m.span() for m in _word_re(token).finditer(text))
+        merged: list[tuple[int, int]] = []
+        for start, end in sorted(spans):
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+            else:
+                merged.append((start, end))
+        return Hit(fid, text, section, json.loads(citations), score,
+                   ArticleInfo(title, source, published, file), position, merged)

@@ -1,0 +1,107 @@
+"""Text normalisation shared by the index and the queries, so both sides see the same words.
+
+- `normalize`: Unicode NFKC (full-width letters become ASCII), case folded, control characters,
+  bidi marks and other invisible format characters removed.
+- `words`: the word tokens of normalised text, split like SQLite's unicode61 tokenizer (runs of
+  letters and digits) except that a run of Chinese/Japanese/Korean characters is its own token.
+- `index_text`: what goes into the FTS5 column: every CJK run is written as its overlapping
+  2-character words ("赛力斯" -> "赛力 力斯"), since SQLite's tokenizers do not split Chinese.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
+
+_CJK_RANGES = (
+    "\u2e80-\u2fdf"  # radicals
+    "\u3040-\u30ff"  # kana
+    "\u3100-\u312f\u31a0-\u31bf"  # bopomofo
+    "\u3400-\u4dbf"  # CJK extension A
+    "\u4e00-\u9fff"  # CJK unified
+    "\uac00-\ud7af"  # hangul
+    "\uf900-\ufaff"  # compatibility ideographs
+    "\U00020000-\U0002fa1f"  # extensions B..
+)
+CJK_RE = re.compile(f"[{_CJK_RANGES}]")
+_TOKEN_RE = re.compile(f"[{_CJK_RANGES}]+|[^\\W_{_CJK_RANGES}]+")
+_CJK_RUN_RE = re.compile(f"[{_CJK_RANGES}]+")
+
+def _strip_invisible(text: str) -> str:
+    """Controls, format characters (bidi marks, zero-width joiners), private and unassigned -> space."""
+    out = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat[0] == "C" and ch not in "\t\n":
+            out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def normalize(text: str) -> str:
+    """NFKC, case folding, invisible characters to spaces."""
+    text = unicodedata.normalize("NFKC", text)
+    if not text.isprintable():
+        text = _strip_invisible(text)
+    text = text.casefold()
+    if not text.isascii():
+        # drop combining marks the way unicode61's remove_diacritics does ("café" -> "cafe")
+        decomposed = unicodedata.normalize("NFD", text)
+        if len(decomposed) != len(text):
+            text = unicodedata.normalize(
+                "NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+            )
+    return text
+
+
+def words(normalized: str) -> list[str]:
+    """Word tokens of already normalised text; CJK runs are kept whole."""
+    return _TOKEN_RE.findall(normalized)
+
+
+def is_cjk(token: str) -> bool:
+    return bool(CJK_RE.match(token))
+
+
+def bigrams(run: str) -> list[str]:
+    """Overlapping 2-character words of a CJK run; a lone character stands for itself."""
+    if len(run) < 2:
+        return [run]
+    return [run[i:i + 2] for i in range(len(run) - 1)]
+
+
+def _bigram_run(match: re.Match) -> str:
+    return " " + " ".join(bigrams(match.group(0))) + " "
+
+
+def index_text(text: str) -> str:
+    """Text as it is written into the FTS5 column (normalised, CJK runs as bigrams)."""
+    text = normalize(text)
+    if CJK_RE.search(text):
+        text = _CJK_RUN_RE.sub(_bigram_run, text)
+    return text
+
+
+def doc_terms(text: str) -> set[str]:
+    """The set of index terms a text holds (as FTS5 sees them after index_text)."""
+    out: set[str] = set()
+    for tok in words(normalize(text)):
+        if is_cjk(tok):
+            out.update(bigrams(tok))
+        else:
+            out.add(tok)
+    return out
+
+
+_stemmer = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """Snowball (Porter 2) stem of an English word; other words are returned as they are."""
+    if not word.isascii() or not word.isalpha():
+        return word
+    return _stemmer.stemWord(word)
