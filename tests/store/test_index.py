@@ -1,0 +1,178 @@
+"""The SQLite index: building, incremental reloads, bad files, atomicity, the lock, the audit trail."""
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+
+import pytest
+
+from store import Index, ReloadBusy
+from store.index import _ReloadLock
+from tests.store.conftest import SEED, article
+
+EXTRA = article("英伟达财报超预期", "Xin Lang Cai Jing", "2025-11-20 09:30",
+                "Core Viewpoint - Nvidia reported record data center revenue of 51 billion USD [1][2]. "
+                "Group 1: Guidance - The company guided fourth quarter revenue to 65 billion USD [3].")
+
+
+def test_builds_the_example_with_its_figures(index):
+    assert index.counts() == (2, 31)
+    conn = sqlite3.connect(index.db_path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    (citations,) = conn.execute(
+        "SELECT citations FROM facts WHERE section = 'Fairwater 2 Data Center' ORDER BY position LIMIT 1").fetchone()
+    assert citations == "[5, 13]"
+    (path, hash_, n_articles, n_facts) = conn.execute("SELECT path, hash, articles, facts FROM files").fetchone()
+    assert (path, n_articles, n_facts) == (SEED.name, 2, 31) and len(hash_) == 32
+    assert conn.execute("SELECT count(*) FROM facts_fts WHERE facts_fts MATCH 'fairwater'").fetchone()[0] == 2
+
+
+def test_second_reload_skips_unchanged_files(index):
+    report = index.reload()
+    assert report.to_json() == {"articles": 2, "facts": 31, "files": [
+        {"path": SEED.name, "articles": 2, "facts": 31, "status": "unchanged", "errors": []}]}
+    assert report.ok
+
+
+def test_added_changed_and_removed_files(index, seeds):
+    (seeds / "nvidia.txt").write_text("英伟达\nSearch documents\n" + EXTRA, encoding="utf-8")
+    report = index.reload()
+    assert (report.articles, report.facts) == (3, 33)
+    assert {f.path: f.status for f in report.files} == {SEED.name: "unchanged", "nvidia.txt": "loaded"}
+    assert index.search("nvidia data center revenue").hits[0].article.title == "英伟达财报超预期"
+
+    (seeds / "nvidia.txt").write_text(EXTRA.replace("51 billion", "57 billion"), encoding="utf-8")
+    report = index.reload()
+    assert {f.path: f.status for f in report.files}["nvidia.txt"] == "loaded"
+    assert report.facts == 33
+    assert "57 billion" in index.search("nvidia data center revenue").hits[0].text
+
+    (seeds / "nvidia.txt").unlink()
+    report = index.reload()
+    assert (report.articles, report.facts, report.removed) == (2, 31, ["nvidia.txt"])
+    assert index.search("nvidia data center revenue").hits == []
+
+
+def test_bad_new_file_is_reported_by_name_and_line_and_others_load(index, seeds):
+    (seeds / "binary.txt").write_bytes(b"\x00\x01\x02 not text")
+    (seeds / "latin1.txt").write_bytes("Résumé\n".encode("latin-1"))
+    (seeds / "empty.txt").write_bytes(b"")
+    (seeds / "good.txt").write_text(EXTRA, encoding="utf-8")
+    report = index.reload()
+    status = {f.path: f for f in report.files}
+    assert not report.ok
+    assert status["good.txt"].status == "loaded"
+    for name in ("binary.txt", "latin1.txt", "empty.txt"):
+        assert status[name].status == "failed", name
+        assert status[name].errors and all(e.startswith(name) for e in status[name].errors)
+    assert "binary" in status["binary.txt"].errors[0]
+    assert status["latin1.txt"].errors[0].startswith("latin1.txt:1:")
+    assert (report.articles, report.facts) == (3, 33)
+    # still failing on the next reload, though unchanged
+    again = {f.path: f.status for f in index.reload().files}
+    assert again["binary.txt"] == "failed" and again["good.txt"] == "unchanged"
+
+
+def test_file_turning_bad_keeps_its_facts_until_fixed_or_removed(index, seeds):
+    seed = seeds / SEED.name
+    original = seed.read_bytes()
+    seed.write_bytes(original[: len(original) // 3] + b"\xff\xfe broken")
+    report = index.reload()
+    (only,) = report.files
+    assert only.status == "failed" and "not UTF-8" in only.errors[0]
+    assert (only.articles, only.facts) == (2, 31)
+    assert (report.articles, report.facts) == (2, 31)
+    assert index.search("fairwater 2").hits, "facts of the previous version stay searchable"
+
+    seed.write_bytes(original)
+    report = index.reload()
+    assert report.ok and report.files[0].status == "loaded"
+
+    seed.unlink()
+    report = index.reload()
+    assert (report.articles, report.facts) == (0, 0)
+    assert index.search("fairwater 2").hits == []
+
+
+def test_missing_seeds_folder_gives_an_empty_index(tmp_path):
+    idx = Index.open(tmp_path / "x.db", seeds=tmp_path / "nowhere")
+    assert idx.counts() == (0, 0)
+    assert idx.search("anything").hits == []
+
+
+def test_audit_trail_records_every_reload(index, seeds):
+    index.reload(actor="U123ADMIN")
+    (seeds / "bad.txt").write_bytes(b"\x00")
+    index.reload(actor="cli")
+    trail = index.reloads()
+    assert [r["actor"] for r in trail[:3]] == ["cli", "U123ADMIN", "startup"]
+    assert trail[0]["failed"] == 1 and "bad.txt" in trail[0]["errors"]
+    assert trail[1]["unchanged"] == 1 and trail[1]["facts"] == 31
+    assert all(r["at"].endswith("Z") for r in trail)
+
+
+def test_second_reload_at_once_says_one_is_running(index):
+    with _ReloadLock(index.db_path, wait=True):
+        with pytest.raises(ReloadBusy):
+            index.reload(wait=False)
+        # another process-level holder: the flock is held, a new Index on the same file is refused too
+        with pytest.raises(ReloadBusy):
+            Index(index.db_path, seeds=index.seeds).reload(wait=False)
+    assert index.reload(wait=False).ok
+
+
+def test_concurrent_reloads_run_one_after_the_other(index, seeds):
+    (seeds / "nvidia.txt").write_text(EXTRA, encoding="utf-8")
+    results, errors = [], []
+
+    def go():
+        try:
+            results.append(Index(index.db_path, seeds=seeds).reload())
+        except Exception as exc:  # pragma: no cover - the assertion below reports it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=go) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors
+    assert sorted(r.count("loaded") for r in results) == [0, 0, 0, 1]
+    assert all((r.articles, r.facts) == (3, 33) for r in results)
+    assert sqlite3.connect(index.db_path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_readers_see_the_old_or_the_new_index_during_reloads(index, seeds):
+    """Readers in other threads never get an error or a half-built index while reloads commit."""
+    stop = threading.Event()
+    seen, errors = [], []
+
+    def reader():
+        idx = Index(index.db_path, seeds=seeds)
+        while not stop.is_set():
+            try:
+                hits = idx.search("fairwater 2").hits
+                seen.append(len(hits))
+            except Exception as exc:
+                errors.append(repr(exc))
+        idx.close()
+
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    big = "".join(EXTRA.replace("英伟达", f"英伟达{i}") for i in range(200))
+    try:
+        for i in range(6):
+            if i % 2 == 0:
+                (seeds / "big.txt").write_text(big, encoding="utf-8")
+            else:
+                (seeds / "big.txt").unlink()
+            index.reload()
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(10)
+    assert errors == []
+    assert seen and all(n >= 1 for n in seen)

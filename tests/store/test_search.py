@@ -1,0 +1,123 @@
+"""Search quality on labelled queries, and the query path on hostile text."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+SHARED_EVAL = HERE.parents[2] / "shared" / "eval" / "queries.jsonl"
+
+
+def _load(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+LABELLED = _load(HERE / "labelled_queries.jsonl")
+SHARED = _load(SHARED_EVAL) if SHARED_EVAL.exists() else []
+
+
+def _good(item: dict, hit) -> bool:
+    if item.get("title") and item["title"] not in hit.article.title:
+        return False
+    anys = item.get("text_any") or []
+    return not anys or any(a in hit.text for a in anys)
+
+
+def _check(index, item):
+    hits = index.search(item["q"], limit=3).hits
+    if item.get("none"):
+        assert hits == [], f"{item['q']!r} should find nothing, found {hits[0].text[:80]!r}"
+    elif item.get("allow_none") and not hits:
+        return
+    else:
+        assert hits, f"{item['q']!r} found nothing"
+        assert _good(item, hits[0]), f"{item['q']!r} -> {hits[0].text[:80]!r}"
+
+
+@pytest.mark.parametrize("item", LABELLED, ids=[i["q"] or "(empty)" for i in LABELLED])
+def test_labelled_query_hit_at_1(index, item):
+    _check(index, item)
+
+
+@pytest.mark.skipif(not SHARED, reason="../shared/eval/queries.jsonl not beside the checkout")
+@pytest.mark.parametrize("item", SHARED, ids=[i["q"] for i in SHARED])
+def test_shared_eval_hit_at_1(index, item):
+    _check(index, item)
+
+
+def test_hits_carry_their_source(index):
+    hit = index.search("fairwater 2").hits[0]
+    assert hit.section == "Fairwater 2 Data Center"
+    assert hit.citations == [5, 13]
+    assert hit.article.source == "Hua Er Jie Jian Wen"
+    assert hit.article.published == "2025-11-13T08:37"
+    assert hit.article.file == "000_d15f99b5a61b95c3.txt"
+    assert 0 < hit.score <= 1
+    assert hit.to_json()["citations"] == [5, 13]
+
+
+def test_spans_mark_the_matched_words(index):
+    hit = index.search("seres ipo").hits[0]
+    marked = {hit.text[a:b].lower() for a, b in hit.spans}
+    assert {"seres", "ipo"} <= marked
+    assert all(0 <= a < b <= len(hit.text) for a, b in hit.spans)
+    assert hit.spans == sorted(hit.spans)
+
+
+def test_scores_are_ordered_and_paging_continues(index):
+    first = index.search("seres", limit=3)
+    second = index.search("seres", limit=3, offset=3)
+    assert first.has_more
+    scores = [h.score for h in first.hits + second.hits]
+    assert scores == sorted(scores, reverse=True)
+    assert not {h.id for h in first.hits} & {h.id for h in second.hits}
+
+
+def test_exact_words_rank_before_typo_corrections(index):
+    exact = index.search("fairwater").hits[0].score
+    typo = index.search("fairwatr").hits[0].score
+    assert exact > typo
+
+
+def test_no_typo_below_five_letters(index):
+    # "sere" is one edit from "seres" but has 4 letters; as the last word it may only be a prefix
+    assert index.search("sere", limit=1).hits  # prefix of seres
+    assert index.search("sres", limit=1).hits == []  # not corrected to "seres"
+    assert index.search("serez", limit=1).hits  # 5 letters: one typo allowed
+    assert index.search("serezz", limit=1).hits == []  # 6 letters: two typos not allowed
+
+
+HOSTILE = [
+    '"', '""', "'", "(", ")", "((seres", 'seres" OR "', "AND", "OR", "NOT", "seres AND", "NEAR(seres ipo)",
+    "NEAR(", "*", "seres*", "^seres", "-seres", "ipo:seres", "body:seres", "{body}: seres", "+",
+    "\x00seres\x07", "\u202eseres\u202c ipo", "\u200bseres\u200d", "ｓｅｒｅｓ　ｉｐｏ", "seres 🚗🔥", "🚗",
+    "seres " * 500, "a" * 5000, "赛" * 3000, "\n\t\r", "%", "_", "\\", "[1][2]", "<@U123>", "<!channel>",
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_text_answers_or_finds_nothing(index, query):
+    result = index.search(query)
+    assert isinstance(result.hits, list)
+    assert result.took_ms >= 0
+
+
+def test_fts_syntax_is_just_characters(index):
+    assert index.search("NEAR(seres ipo)").hits[0].article.title.startswith("赛力斯")
+    assert index.search("seres AND").hits[0].article.title.startswith("赛力斯")
+    assert index.search("ｓｅｒｅｓ　ｉｐｏ").hits[0].article.title.startswith("赛力斯")
+    assert index.search("\u202eseres\u202c ipo").hits[0].article.title.startswith("赛力斯")
+
+
+def test_long_repetitive_queries_cost_no_more_than_short_ones(index):
+    """Ratio within one run, not wall-clock: 500 repeats of a word plan like the word once."""
+    index.search("seres")  # warm
+    def cost(q, n=20):
+        started = time.perf_counter()
+        for _ in range(n):
+            index.search(q)
+        return time.perf_counter() - started
+    assert cost("seres " * 500) < 20 * cost("seres")
