@@ -20,6 +20,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import multiprocessing
 import os
 import re
 import sqlite3
@@ -37,6 +38,8 @@ from store.parse import parse_file
 from store.text import CJK_RE, index_text
 
 SCHEMA_VERSION = "1"
+PARALLEL_BYTES = 8 << 20  # parse on worker processes when this much changed
+OPTIMIZE_FACTS = 50_000  # merge the FTS5 segments into one after loading this many facts
 FTS_DDL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS facts_fts USING fts5("
     "body, content='', columnsize=0, detail=none, tokenize='unicode61 remove_diacritics 2')"
@@ -166,21 +169,22 @@ def title_body(title: str, source: str) -> str:
     return f"{index_text(title)}\n{index_text(source)}"
 
 
-_PROPER = re.compile(r"\b[A-Z][A-Za-z]{2,}(?:\s+[A-Z][A-Za-z]{2,})?")
+_PROPER = re.compile(r"\b([A-Z][A-Za-z]{2,})\b")
 _NOT_NAMES = {"The", "This", "That", "These", "Those", "Despite", "However", "Its", "Their", "Company",
               "Group", "Core", "Market", "For", "With", "Chinese", "China", "Hong", "Kong"}
 
 
 def dominant_name(article: Article) -> str | None:
     """The English proper name most of an article's facts repeat (alias learning), if any."""
-    counts: Counter[str] = Counter()
-    for fact in article.facts:
-        names = {m.group(0).split()[0] for m in _PROPER.finditer(fact.text)}
-        counts.update(n for n in names if n not in _NOT_NAMES)
-    if not counts or len(article.facts) < 3:
+    if len(article.facts) < 3:
         return None
-    name, n = counts.most_common(1)[0]
-    return name if n >= max(3, len(article.facts) * 0.4) else None
+    counts = Counter(m.group(1) for m in _PROPER.finditer("\n".join(f.text for f in article.facts)))
+    for name, n in counts.most_common(4):
+        # all-capitals words of three letters or fewer are units and acronyms (HKD, IPO, CEO)
+        if name in _NOT_NAMES or (name.isupper() and len(name) <= 3):
+            continue
+        return name if n >= max(3, len(article.facts) * 0.4) else None
+    return None
 
 
 def _common_cjk(a: str, b: str, shortest: int = 2, longest: int = 6) -> str | None:
@@ -268,69 +272,89 @@ class Reloader:
             os.replace(target, self.db_path)
         return report
 
-    def _apply(self, db: sqlite_utils.Database, conn: sqlite3.Connection, started: float) -> ReloadReport:
-        known = {row["path"]: row for row in db["files"].rows}
-        paths = _seed_files(self.seeds)
+    def _scan(self, known: dict) -> tuple[dict[str, FileReport], list[tuple[Path, str, str]], int]:
+        """Hash every seed file: unchanged ones are reported, the others returned to be parsed."""
         reports: dict[str, FileReport] = {}
-        parsed: list[tuple[str, str, ParseResult]] = []  # (name, hash, result) to (re)index
-        failed_updates: list[tuple[str, str, list[str]]] = []
-        total_bytes = sum(p.stat().st_size for p in paths) or 1
-        done_bytes = 0
-        for path in paths:
+        todo: list[tuple[Path, str, str]] = []  # (path, name, digest)
+        todo_bytes = 0
+        for path in _seed_files(self.seeds):
             name = path.relative_to(self.seeds).as_posix()
             try:
                 data = path.read_bytes()
             except OSError as exc:
-                reports[name] = FileReport(name, status="failed", errors=[f"{name}: cannot read: {exc.strerror}"])
-                failed_updates.append((name, "", reports[name].errors))
+                reports[name] = FileReport(name, status="failed",
+                                           errors=[f"{name}: cannot read file: {exc.strerror or exc}"])
                 continue
             digest = hashlib.blake2b(data, digest_size=16).hexdigest()
             row = known.get(name)
             if row and row["hash"] == digest and not json.loads(row["errors"] or "[]"):
                 reports[name] = FileReport(name, row["articles"], row["facts"], "unchanged")
             else:
-                result = parse_file(path, name=name, data=data)
-                errors = [str(e) for e in result.errors]
-                n_facts = sum(len(a.facts) for a in result.articles)
-                if errors and (row and row["hash"]) or not result.articles:
-                    # keep what was indexed before (if anything) until the file is fixed or removed
-                    if not errors:
-                        errors = [f"{name}: no articles found"]
-                    kept = FileReport(name, row["articles"] if row else 0, row["facts"] if row else 0,
-                                      "failed", errors)
-                    reports[name] = kept
-                    failed_updates.append((name, digest, errors))
-                else:
-                    reports[name] = FileReport(name, len(result.articles), n_facts,
-                                               "failed" if errors else "loaded", errors)
-                    parsed.append((name, digest, result))
-            done_bytes += len(data)
-            if self.progress:
-                self.progress.update(stage="parse", files=len(reports), total_files=len(paths),
-                                     done=done_bytes, total=total_bytes)
-        removed = sorted(set(known) - set(reports))
+                todo.append((path, name, digest))
+                todo_bytes += len(data)
+        return reports, todo, todo_bytes
 
+    def _parsed(self, todo: list[tuple[Path, str, str]], todo_bytes: int):
+        """(name, digest, ParseResult) for every file to parse, in order; on both cores when the
+        work is large enough to pay for the worker processes."""
+        jobs = [(str(path), name) for path, name, _ in todo]
+        if todo_bytes < PARALLEL_BYTES or len(todo) < 4 or (os.cpu_count() or 1) < 2:
+            results = (_parse_job(job) for job in jobs)
+            pool = None
+        else:
+            ctx = multiprocessing.get_context("spawn")  # no fork: the bot's threads may hold locks
+            pool = ctx.Pool(min(os.cpu_count() or 2, 4))
+            results = pool.imap(_parse_job, jobs, chunksize=4)
+        try:
+            for (path, name, digest), result in zip(todo, results):
+                yield name, digest, result
+        finally:
+            if pool is not None:
+                pool.terminate()
+
+    def _apply(self, db: sqlite_utils.Database, conn: sqlite3.Connection, started: float) -> ReloadReport:
+        known = {row["path"]: row for row in db["files"].rows}
+        reports, todo, todo_bytes = self._scan(known)
+        seen = set(reports) | {name for _, name, _ in todo}
+        removed = sorted(set(known) - seen)
+        failed_before = {name for name, r in reports.items() if r.status == "failed"}
         conn.execute("BEGIN IMMEDIATE")
         try:
-            changed = bool(parsed or removed)
-            for name in removed + [p[0] for p in parsed]:
-                if name in known:
-                    self._delete_file(conn, name)
-            if parsed:
-                self._insert(conn, parsed)
-            for name, digest, errors in failed_updates:
-                if name in known:
-                    conn.execute("UPDATE files SET failed_hash=?, errors=? WHERE path=?",
-                                 (digest, json.dumps(errors, ensure_ascii=False), name))
+            for name in removed:
+                self._delete_file(conn, name)
+            batch = _Batch(conn)
+            done_bytes = 0
+            for name, digest, result in self._parsed(todo, todo_bytes):
+                row = known.get(name)
+                errors = [str(e) for e in result.errors]
+                if not result.articles or (errors and row and row["hash"]):
+                    # keep what was indexed before (if anything) until the file is fixed or removed
+                    errors = errors or [f"{name}: no articles found"]
+                    reports[name] = FileReport(name, row["articles"] if row else 0,
+                                               row["facts"] if row else 0, "failed", errors)
+                    self._record_failure(conn, name, digest, errors, known)
                 else:
-                    conn.execute("INSERT INTO files(path, hash, failed_hash, articles, facts, errors, loaded_at)"
-                                 " VALUES (?, NULL, ?, 0, 0, ?, ?)",
-                                 (name, digest, json.dumps(errors, ensure_ascii=False), _now()))
-            if changed:
+                    if row:
+                        self._delete_file(conn, name)
+                    n_facts = batch.add_file(name, digest, result)
+                    reports[name] = FileReport(name, len(result.articles), n_facts,
+                                               "failed" if errors else "loaded", errors)
+                done_bytes += Path(self.seeds, name).stat().st_size if self.progress else 0
+                if self.progress:
+                    self.progress.update(stage="index", files=len(reports), total_files=len(seen),
+                                         done=done_bytes, total=todo_bytes or 1, facts=batch.facts)
+            batch.flush()
+            for name in failed_before:
+                self._record_failure(conn, name, "", reports[name].errors, known)
+            if removed or batch.facts or any(r.status == "loaded" for r in reports.values()):
                 if self.progress:
                     self.progress.update(stage="vocabulary")
-                self._refresh_vocab(conn)
-                self._learn_aliases(conn)
+                refresh_vocab(conn)
+                learn_aliases(conn)
+                if batch.facts >= OPTIMIZE_FACTS:
+                    if self.progress:
+                        self.progress.update(stage="optimizing")
+                    conn.execute("INSERT INTO facts_fts(facts_fts) VALUES ('optimize')")
             articles, facts = conn.execute(
                 "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM facts)").fetchone()
             report = ReloadReport(articles, facts, [reports[k] for k in sorted(reports)],
@@ -351,6 +375,15 @@ class Reloader:
             self.progress.finish()
         return report
 
+    @staticmethod
+    def _record_failure(conn, name: str, digest: str, errors: list[str], known: dict) -> None:
+        text = json.dumps(errors, ensure_ascii=False)
+        if name in known:
+            conn.execute("UPDATE files SET failed_hash=?, errors=? WHERE path=?", (digest, text, name))
+        else:
+            conn.execute("INSERT OR REPLACE INTO files(path, hash, failed_hash, articles, facts, errors,"
+                         " loaded_at) VALUES (?, NULL, ?, 0, 0, ?, ?)", (name, digest, text, _now()))
+
     def _delete_file(self, conn: sqlite3.Connection, name: str) -> None:
         rows = conn.execute(
             "SELECT f.id, f.text, f.section, a.title, a.source, a.id FROM facts f"
@@ -366,75 +399,97 @@ class Reloader:
         conn.execute("DELETE FROM articles WHERE file = ?", (name,))
         conn.execute("DELETE FROM files WHERE path = ?", (name,))
 
-    def _insert(self, conn: sqlite3.Connection, parsed: list[tuple[str, str, ParseResult]]) -> None:
-        next_article = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM articles").fetchone()[0]
-        next_fact = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM facts").fetchone()[0]
+
+def _parse_job(job: tuple[str, str]) -> ParseResult:
+    path, name = job
+    return parse_file(path, name=name)
+
+
+class _Batch:
+    """Rows of parsed files on their way into the tables, written every few thousand facts."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self.next_article = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM articles").fetchone()[0]
+        self.next_fact = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM facts").fetchone()[0]
+        self.facts = 0
+        self.a_rows: list[tuple] = []
+        self.f_rows: list[tuple] = []
+        self.fts_rows: list[tuple] = []
+        self.evidence: list[tuple] = []
+        self.files: list[tuple] = []
+
+    def add_file(self, name: str, digest: str, result: ParseResult) -> int:
+        n_facts = 0
         # oldest first, so that a higher rowid is a newer article (the search's recency order)
-        articles = sorted((a for _, _, r in parsed for a in r.articles), key=lambda a: a.published)
-        total = sum(len(a.facts) for a in articles) or 1
-        a_rows, f_rows, fts_rows, evidence = [], [], [], []
-        for article in articles:
-            aid = next_article
-            next_article += 1
-            a_rows.append((aid, article.file, article.line, article.title, article.source,
-                           article.published, article.page))
+        for article in sorted(result.articles, key=lambda a: a.published):
+            aid = self.next_article
+            self.next_article += 1
+            self.a_rows.append((aid, article.file, article.line, article.title, article.source,
+                                article.published, article.page))
             tb = title_body(article.title, article.source)
             for fact in article.facts:
-                f_rows.append((next_fact, aid, fact.position, fact.section, fact.text,
-                               json.dumps(list(fact.citations))))
-                fts_rows.append((next_fact, fact_body(fact.text, fact.section, tb)))
-                next_fact += 1
+                fid = self.next_fact
+                self.next_fact += 1
+                self.f_rows.append((fid, aid, fact.position, fact.section, fact.text,
+                                    "[" + ", ".join(map(str, fact.citations)) + "]"))
+                self.fts_rows.append((fid, fact_body(fact.text, fact.section, tb)))
+            n_facts += len(article.facts)
             if CJK_RE.search(article.title):
-                name = dominant_name(article)
-                if name:
-                    evidence.append((aid, name, article.title))
-            if self.progress and len(f_rows) >= 20000:
-                self._flush(conn, a_rows, f_rows, fts_rows)
-                self.progress.update(stage="index", facts=next_fact, total_facts=total)
-                a_rows, f_rows, fts_rows = [], [], []
-        self._flush(conn, a_rows, f_rows, fts_rows)
-        conn.executemany("INSERT INTO alias_evidence(article_id, english, title) VALUES (?,?,?)", evidence)
-        now = _now()
-        conn.executemany(
-            "INSERT INTO files(path, hash, failed_hash, articles, facts, errors, loaded_at) VALUES (?,?,?,?,?,?,?)",
-            [(name, digest, None, len(r.articles), sum(len(a.facts) for a in r.articles),
-              json.dumps([str(e) for e in r.errors], ensure_ascii=False), now)
-             for name, digest, r in parsed])
+                english = dominant_name(article)
+                if english:
+                    self.evidence.append((aid, english, article.title))
+        self.files.append((name, digest, None, len(result.articles), n_facts,
+                           json.dumps([str(e) for e in result.errors], ensure_ascii=False), _now()))
+        self.facts += n_facts
+        if len(self.f_rows) >= 20_000:
+            self.flush()
+        return n_facts
 
-    @staticmethod
-    def _flush(conn, a_rows, f_rows, fts_rows) -> None:
-        conn.executemany("INSERT INTO articles(id, file, line, title, source, published, page)"
-                         " VALUES (?,?,?,?,?,?,?)", a_rows)
-        conn.executemany("INSERT INTO facts(id, article_id, position, section, text, citations)"
-                         " VALUES (?,?,?,?,?,?)", f_rows)
-        conn.executemany("INSERT INTO facts_fts(rowid, body) VALUES (?, ?)", fts_rows)
+    def flush(self) -> None:
+        c = self.conn
+        c.executemany("INSERT INTO articles(id, file, line, title, source, published, page)"
+                      " VALUES (?,?,?,?,?,?,?)", self.a_rows)
+        c.executemany("INSERT INTO facts(id, article_id, position, section, text, citations)"
+                      " VALUES (?,?,?,?,?,?)", self.f_rows)
+        c.executemany("INSERT INTO facts_fts(rowid, body) VALUES (?, ?)", self.fts_rows)
+        c.executemany("INSERT INTO alias_evidence(article_id, english, title) VALUES (?,?,?)", self.evidence)
+        c.executemany("INSERT OR REPLACE INTO files(path, hash, failed_hash, articles, facts, errors, loaded_at)"
+                      " VALUES (?,?,?,?,?,?,?)", self.files)
+        self.a_rows, self.f_rows, self.fts_rows, self.evidence, self.files = [], [], [], [], []
 
-    @staticmethod
-    def _refresh_vocab(conn: sqlite3.Connection) -> None:
-        conn.execute("DELETE FROM vocab")
-        conn.execute("INSERT INTO vocab(term, df) SELECT term, doc FROM facts_terms")
 
-    @staticmethod
-    def _learn_aliases(conn: sqlite3.Connection) -> None:
-        """A Chinese title word shared by the titles of >= 2 articles whose facts repeat one English
-        name becomes an alias of that name (赛力斯 <-> Seres)."""
-        conn.execute("DELETE FROM aliases")
-        by_name: dict[str, list[str]] = {}
-        for english, title in conn.execute("SELECT english, title FROM alias_evidence"):
-            by_name.setdefault(english, []).append(title)
-        rows = []
-        for english, titles in by_name.items():
-            if len(titles) < 2:
-                continue
-            found: Counter[str] = Counter()
-            for i in range(min(len(titles) - 1, 20)):
-                common = _common_cjk(titles[i], titles[i + 1])
-                if common:
-                    found[common] += 1
-            if found:
-                cjk, n = found.most_common(1)[0]
-                rows.append((cjk, english, n + 1))
-        conn.executemany("INSERT OR REPLACE INTO aliases(cjk, english, articles) VALUES (?,?,?)", rows)
+
+
+def refresh_vocab(conn: sqlite3.Connection) -> None:
+    conn.execute("DELETE FROM vocab")
+    conn.execute("INSERT INTO vocab(term, df) SELECT term, doc FROM facts_terms")
+
+
+
+def learn_aliases(conn: sqlite3.Connection) -> None:
+    """A Chinese title word shared by the titles of >= 2 articles whose facts repeat one English
+    name becomes an alias of that name (赛力斯 <-> Seres)."""
+    conn.execute("DELETE FROM aliases")
+    by_name: dict[str, list[str]] = {}
+    for english, title in conn.execute("SELECT english, title FROM alias_evidence"):
+        by_name.setdefault(english, []).append(title)
+    rows = []
+    for english, titles in by_name.items():
+        sample = titles[:20]
+        if len(sample) < 2:
+            continue
+        found: Counter[str] = Counter()
+        for a, b in zip(sample, sample[1:]):
+            common = _common_cjk(a, b)
+            if common:
+                found[common] += 1
+        # the name must stand in most of the titles (a company's name does; 什么, 港股 do not)
+        best = max(found, key=lambda c: (sum(c in t for t in sample), len(c)), default=None)
+        support = sum(best in t for t in sample) if best else 0
+        if support >= max(2, 0.6 * len(sample)):
+            rows.append((best, english, support))
+    conn.executemany("INSERT OR REPLACE INTO aliases(cjk, english, articles) VALUES (?,?,?)", rows)
 
 
 class Index:

@@ -28,16 +28,12 @@ class TerminalProgress:
 
     @staticmethod
     def describe(stage: str, elapsed: float, files: int = 0, total_files: int = 0, done: int = 0,
-                 total: int = 0, facts: int = 0, total_facts: int = 0) -> str:
-        if stage == "parse":
-            rate = done / elapsed if elapsed > 0 else 0
-            left = (total - done) / rate if rate else 0
-            return (f"reading {files:,}/{total_files:,} files, {rate / 1e6:.1f} MB/s,"
-                    f" {left:.0f} s left")
+                 total: int = 0, facts: int = 0) -> str:
         if stage == "index":
             rate = facts / elapsed if elapsed > 0 else 0
-            left = (total_facts - facts) / rate if rate else 0
-            return f"indexing {facts:,}/{total_facts:,} facts, {rate:,.0f} facts/s, {left:.0f} s left"
+            left = elapsed * (total - done) / done if done else 0
+            return (f"indexing: {files:,}/{total_files:,} files, {facts:,} facts, {rate:,.0f} facts/s,"
+                    f" {left:.0f} s left")
         return f"{stage}…"
 
     def _write(self, line: str) -> None:

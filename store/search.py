@@ -38,8 +38,10 @@ from store.text import bigrams, doc_terms, is_cjk, normalize, stem, words
 MAX_QUERY_CHARS = 2000
 MAX_GROUPS = 10
 MAX_ALTS = 12
-CANDIDATES = 40  # rows fetched by one FTS5 statement
+CANDIDATES = 30  # rows fetched by one FTS5 statement
 MAX_STATEMENTS = 8
+NARROW_ENOUGH = 20  # expected facts left, under word independence, to stop adding common groups
+COMMON_SHARE = 0.02  # a group in more than this share of the facts is common
 
 STOP_WORDS = frozenset("""
 a about above after again against all am an and any are aren as at be because been before being
@@ -129,6 +131,11 @@ def _group_expr(group: Group) -> str:
     return "(" + " OR ".join(_alt_expr(a) for a in group.alts) + ")"
 
 
+def _threshold(groups: list[Group]) -> float:
+    """The share of the query's weight a fact must hold to be an answer at all."""
+    return 0.5 if len(groups) <= 2 else 0.4
+
+
 @lru_cache(maxsize=4096)
 def _word_re(token: str) -> re.Pattern:
     return re.compile(r"(?<![^\W_])" + re.escape(token) + r"(?![^\W_])", re.IGNORECASE)
@@ -140,7 +147,7 @@ class Searcher:
         self._vocab: _Vocab | None = None
         self._lock = threading.Lock()
         self._local = threading.local()
-        self._title_terms: dict[int, tuple[set[str], str]] = {}
+        self._heading_cache: dict[tuple[int, str], tuple[set[str], str]] = {}
 
     # vocabulary snapshot ---------------------------------------------------------------
     def _current(self, conn) -> _Vocab:
@@ -152,7 +159,7 @@ class Searcher:
         with self._lock:
             if self._vocab is None or self._vocab.generation != generation:
                 self._vocab = self._load_vocab(conn, generation)
-                self._title_terms = {}
+                self._heading_cache = {}
         self._local.data_version = data_version
         return self._vocab
 
@@ -160,12 +167,13 @@ class Searcher:
     def _load_vocab(conn, generation: int) -> _Vocab:
         df = dict(conn.execute("SELECT term, df FROM vocab"))
         n_facts = conn.execute("SELECT count(*) FROM facts").fetchone()[0]
-        by_length: dict[int, list[str]] = {}
-        for term in df:
-            if term.isascii() and term.isalpha():
-                by_length.setdefault(len(term), []).append(term)
         learned = [(c, e) for c, e in conn.execute("SELECT cjk, english FROM aliases")]
         lex = lexicon_mod.load(learned)
+        # typo targets: the index's words and the glossary's ("oversubscirbed" -> oversubscribed)
+        by_length: dict[int, list[str]] = {}
+        for term in set(df).union(k[0] for k in lex.equivalents if len(k) == 1):
+            if term.isascii() and term.isalpha():
+                by_length.setdefault(len(term), []).append(term)
         return _Vocab(generation, max(n_facts, 1), df, sorted(df), by_length, lex, lex.cjk_keys())
 
     # planning --------------------------------------------------------------------------
@@ -188,7 +196,7 @@ class Searcher:
         if not pool:
             return []
         found = process.extract(word, pool, scorer=OSA.distance, score_cutoff=allowed, limit=20)
-        found.sort(key=lambda m: (m[1], -v.df[m[0]]))
+        found.sort(key=lambda m: (m[1], -v.df.get(m[0], 0)))
         return [(term, dist) for term, dist, _ in found[:5]]
 
     def _segment(self, v: _Vocab, run: str) -> list[str]:
@@ -294,18 +302,36 @@ class Searcher:
         return groups
 
     # candidates ------------------------------------------------------------------------
-    def _candidates(self, conn, groups: list[Group], want: int) -> list[int]:
+    def _candidates(self, conn, groups: list[Group], want: int, n_facts: int) -> list[int]:
         active = sorted((g for g in groups if g.alts and g.df > 0), key=lambda g: g.df)
         if not active:
             return []
         found: dict[int, None] = {}
-        tried: set[tuple[int, ...]] = set()
+        statements: set[tuple[int, ...]] = set()
+        floor = _threshold(groups) * sum(g.idf for g in groups)
+
+        def narrowed(combo: tuple[int, ...]) -> tuple[int, ...]:
+            """The groups worth sending to FTS5: rarest first, leaving out a common group once the
+            rarer ones already narrow the facts down to a handful (scoring checks it anyway);
+            a common word costs FTS5 a long doclist walk, which is what makes queries slow."""
+            kept: list[int] = []
+            expected = float(n_facts)
+            for i in combo:  # combos are in ascending df order
+                g = active[i]
+                if kept and expected <= NARROW_ENOUGH and g.df > n_facts * COMMON_SHARE:
+                    continue
+                kept.append(i)
+                expected *= g.df / n_facts
+            return tuple(kept)
 
         def run(combo: tuple[int, ...]) -> None:
-            if combo in tried or len(tried) >= MAX_STATEMENTS:
+            if sum(active[i].idf for i in combo) < floor:
+                return  # facts holding only these groups could not reach the confidence threshold
+            sent = narrowed(combo)
+            if sent in statements or len(statements) >= MAX_STATEMENTS:
                 return
-            tried.add(combo)
-            expr = " AND ".join(_group_expr(active[i]) for i in combo)
+            statements.add(sent)
+            expr = " AND ".join(_group_expr(active[i]) for i in sent)
             for (rowid,) in conn.execute(
                     "SELECT rowid FROM facts_fts WHERE facts_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
                     (expr, CANDIDATES)):
@@ -328,14 +354,17 @@ class Searcher:
         return list(found)
 
     # scoring ---------------------------------------------------------------------------
-    def _article_terms(self, aid: int, title: str, source: str) -> tuple[set[str], str]:
-        """An article's title and source as index words and as normalised text (cached)."""
-        cached = self._title_terms.get(aid)
+    def _heading_terms(self, aid: int, title: str, source: str, section: str) -> tuple[set[str], str]:
+        """A fact's section heading with its article's title and source: index words and
+        normalised text (cached: many facts share them)."""
+        key = (aid, section)
+        cached = self._heading_cache.get(key)
         if cached is None:
-            if len(self._title_terms) > 50_000:
-                self._title_terms.clear()
-            cached = (doc_terms(title + " " + source), normalize(title + " " + source))
-            self._title_terms[aid] = cached
+            if len(self._heading_cache) > 50_000:
+                self._heading_cache.clear()
+            joined = f"{section}\n{title}\n{source}"
+            cached = (doc_terms(joined), normalize(joined))
+            self._heading_cache[key] = cached
         return cached
 
     def search(self, query: str, limit: int = 5, offset: int = 0) -> SearchResult:
@@ -348,7 +377,7 @@ class Searcher:
             v = self._current(conn)
             groups = self.plan(v, query)
             want = offset + limit + 1
-            ids = self._candidates(conn, groups, want)
+            ids = self._candidates(conn, groups, want, v.n_facts)
             rows = []
             if ids:
                 marks = ",".join("?" * len(ids))
@@ -368,42 +397,52 @@ class Searcher:
         if not groups or not rows:
             return []
         total = sum(g.idf for g in groups) or 1.0
-        threshold = 0.5 if len(groups) <= 2 else 0.4
-        query_text = " ".join(g.surface for g in groups)
-        scored = []
+        floor = _threshold(groups) * total
+        # per group: its alternatives, best first, each with the Chinese run it must hold (or None)
+        plans = [(g.idf, sorted(((w, alt, g.cjk.get(alt)) for alt, w in g.alts.items()), reverse=True))
+                 for g in groups]
+        passing = []
         for row in rows:
             fid, text, section, _c, _p, aid, title, source, published, _f = row
             text_terms = doc_terms(text)
-            section_terms = doc_terms(section)
-            title_terms, title_norm = self._article_terms(aid, title, source)
-            every = text_terms | section_terms | title_terms
+            heading_terms, heading_norm = self._heading_terms(aid, title, source, section)
             matched = heading = in_text = exact = 0.0
-            for g in groups:
+            for idf, alts in plans:
                 best = 0.0
                 where = ""
-                for alt, weight in g.alts.items():
-                    if weight <= best or not all(t in every for t in alt):
+                for weight, alt, run in alts:
+                    if weight <= best:
+                        break
+                    in_body = all(t in text_terms for t in alt)
+                    if not in_body and not all(t in text_terms or t in heading_terms for t in alt):
                         continue
-                    run = g.cjk.get(alt)
-                    if run and run not in title_norm and run not in normalize(text + " " + section):
+                    if run and run not in heading_norm and run not in normalize(text):
                         weight *= 0.6  # the characters are there, but not side by side
                     if weight > best:
                         best = weight
-                        where = "text" if all(t in text_terms for t in alt) else ""
-                matched += g.idf * best
+                        where = "text" if in_body else "heading"
+                        if not in_body or all(t in heading_terms for t in alt):
+                            heading += idf * weight
+                matched += idf * best
                 if where == "text":
-                    in_text += g.idf * best
-                if best and any(all(t in section_terms or t in title_terms for t in alt)
-                                for alt, w in g.alts.items() if w >= best):
-                    heading += g.idf * best
+                    in_text += idf * best
                 if best >= 0.95:
-                    exact += g.idf
-            coverage = matched / total
-            if coverage < threshold:
+                    exact += idf
+            if matched < floor:
                 continue
-            similarity = fuzz.token_set_ratio(query_text, normalize(text)) / 100
-            score = (0.65 * coverage + 0.1 * in_text / total + 0.05 * heading / total
-                     + 0.1 * similarity + 0.05 * exact / total)
+            passing.append((matched, in_text, heading, exact, published, fid, row))
+        if not passing:
+            return []
+        # rapidfuzz's similarity of query and fact, for all passing facts in one call
+        query_text = " ".join(g.surface for g in groups)
+        similarity = [0.0] * len(passing)
+        for _, sim, i in process.extract(query_text, [normalize(p[6][1]) for p in passing],
+                                         scorer=fuzz.token_set_ratio, limit=None):
+            similarity[i] = sim
+        scored = []
+        for (matched, in_text, heading, exact, published, fid, row), sim in zip(passing, similarity):
+            score = (0.65 * matched + 0.1 * in_text + 0.05 * min(heading, matched) + 0.05 * exact) / total \
+                + 0.1 * float(sim) / 100
             scored.append((round(score, 4), published, -fid, row))
         # ties: the newer article first, then the article's earlier (more general) fact
         scored.sort(key=lambda s: (s[0], s[1], s[2]), reverse=True)

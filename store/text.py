@@ -43,6 +43,9 @@ def _strip_invisible(text: str) -> str:
 
 def normalize(text: str) -> str:
     """NFKC, case folding, invisible characters to spaces."""
+    if text.isascii():
+        text = text.lower()
+        return text if text.isprintable() else _strip_invisible(text)
     text = unicodedata.normalize("NFKC", text)
     if not text.isprintable():
         text = _strip_invisible(text)
@@ -87,8 +90,11 @@ def index_text(text: str) -> str:
 
 def doc_terms(text: str) -> set[str]:
     """The set of index terms a text holds (as FTS5 sees them after index_text)."""
+    tokens = _TOKEN_RE.findall(normalize(text))
+    if not CJK_RE.search(text):
+        return set(tokens)
     out: set[str] = set()
-    for tok in words(normalize(text)):
+    for tok in tokens:
         if is_cjk(tok):
             out.update(bigrams(tok))
         else:
