@@ -84,8 +84,8 @@ def _render_result(result, width: int = 100) -> str:
 @click.option("--limit", "-n", type=click.IntRange(1, 50), default=5, show_default=True,
               help="How many facts to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per query.")
-@click.option("--queries", type=click.File("r", encoding="utf-8"), default=None,
-              help="Answer one query per line of FILE ('-' for standard input).")
+@click.option("--queries", metavar="FILE", default=None,
+              help="Answer one query per line of FILE ('-' for standard input), in one process.")
 @click.argument("query", nargs=-1)
 def ask(seeds, db, limit, as_json, queries, query) -> None:
     """Answer QUERY from the index (built from the seeds first if the database is new).
@@ -101,8 +101,12 @@ def ask(seeds, db, limit, as_json, queries, query) -> None:
     seeds_dir, db_path = _paths(seeds, db)
     index = Index.open(db_path, seeds=seeds_dir)
     if queries is not None:
-        # split on "\n" only: a blank line is a query too and gets its answer
-        lines = queries.read().split("\n")
+        # split on "\n" only (no universal newlines): a blank line is a query too and gets its answer
+        try:
+            raw = sys.stdin.buffer.read() if queries == "-" else Path(queries).read_bytes()
+        except OSError as exc:
+            raise click.BadParameter(f"cannot read {queries}: {exc.strerror}", param_hint="--queries")
+        lines = raw.decode("utf-8", errors="replace").split("\n")
         if lines and lines[-1] == "":
             lines.pop()
     else:

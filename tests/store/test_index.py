@@ -176,3 +176,42 @@ def test_readers_see_the_old_or_the_new_index_during_reloads(index, seeds):
             t.join(10)
     assert errors == []
     assert seen and all(n >= 1 for n in seen)
+
+
+READER = r"""
+import sys, time, json
+from store import Index
+idx = Index(sys.argv[1])
+errors, answers, deadline = [], [], time.time() + float(sys.argv[2])
+while time.time() < deadline:
+    try:
+        answers.append(len(idx.search("fairwater 2").hits))
+        idx.counts()
+    except Exception as exc:
+        errors.append(repr(exc))
+print(json.dumps({"errors": errors[:5], "answers": len(answers), "empty": answers.count(0)}))
+"""
+
+
+def test_other_processes_read_the_old_or_the_new_index_during_reloads(index, seeds):
+    """`factbot ask` in another process while reloads run: never an error, never an empty index."""
+    import json
+    import subprocess
+    import sys
+
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(index.db_path), "4"],
+                              stdout=subprocess.PIPE, text=True)
+    big = "".join(EXTRA.replace("英伟达", f"英伟达{i}") for i in range(300))
+    deadline = time.time() + 3
+    reloads = 0
+    while time.time() < deadline:
+        if reloads % 2 == 0:
+            (seeds / "big.txt").write_text(big, encoding="utf-8")
+        else:
+            (seeds / "big.txt").unlink()
+        index.reload()
+        reloads += 1
+    out, _ = reader.communicate(timeout=30)
+    result = json.loads(out)
+    assert result["errors"] == [] and result["empty"] == 0
+    assert result["answers"] > 10 and reloads >= 2

@@ -1,0 +1,139 @@
+"""The command line contract of `factbot reload` and `factbot ask` (other tools rely on it)."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = ROOT / "seeds" / "000_d15f99b5a61b95c3.txt"
+
+
+@pytest.fixture
+def seeds(tmp_path):
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    shutil.copy(SEED, folder)
+    return folder
+
+
+def invoke(*args, env=None, input=None):
+    result = CliRunner().invoke(main, list(args), env=env or {}, input=input, catch_exceptions=False)
+    return result
+
+
+def test_reload_json_contract(seeds, tmp_path):
+    db = tmp_path / "f.db"
+    result = invoke("reload", "--seeds", str(seeds), "--db", str(db), "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.output) == {"articles": 2, "facts": 31, "files": [
+        {"path": SEED.name, "articles": 2, "facts": 31, "status": "loaded", "errors": []}]}
+    again = json.loads(invoke("reload", "--seeds", str(seeds), "--db", str(db), "--json").output)
+    assert again["files"][0]["status"] == "unchanged" and again["facts"] == 31
+
+
+def test_reload_exits_1_and_names_the_bad_file(seeds, tmp_path):
+    (seeds / "broken.txt").write_text("just some words\nwith no export structure\n", encoding="utf-8")
+    db = tmp_path / "f.db"
+    result = invoke("reload", "--seeds", str(seeds), "--db", str(db), "--json")
+    assert result.exit_code == 1
+    out = json.loads(result.output)
+    bad = [f for f in out["files"] if f["path"] == "broken.txt"][0]
+    assert bad["status"] == "failed" and bad["errors"][0].startswith("broken.txt:1:")
+    assert out["facts"] == 31
+    text = invoke("reload", "--seeds", str(seeds), "--db", str(db))
+    assert text.exit_code == 1 and "FAILED broken.txt" in text.output and "31 facts" in text.output
+
+
+def test_ask_json_contract_and_figures(seeds, tmp_path):
+    db = tmp_path / "f.db"
+    result = invoke("ask", "--seeds", str(seeds), "--db", str(db), "--json", "--limit", "2", "fairwater", "2")
+    assert result.exit_code == 0
+    out = json.loads(result.output)
+    assert out["query"] == "fairwater 2" and isinstance(out["took_ms"], float)
+    first = out["results"][0]
+    assert set(first) == {"text", "section", "citations", "score", "article"}
+    assert first["citations"] == [5, 13] and first["section"] == "Fairwater 2 Data Center"
+    assert first["article"] == {"title": first["article"]["title"], "source": "Hua Er Jie Jian Wen",
+                                "published": "2025-11-13T08:37", "file": SEED.name}
+    assert len(out["results"]) <= 2
+
+
+def test_ask_builds_the_index_only_when_the_db_is_missing(seeds, tmp_path):
+    db = tmp_path / "new.db"
+    assert not db.exists()
+    assert invoke("ask", "--seeds", str(seeds), "--db", str(db), "ipo", "seres").exit_code == 0
+    assert db.exists()
+    (seeds / SEED.name).unlink()  # ask answers from the index as is, without reloading
+    out = json.loads(invoke("ask", "--seeds", str(seeds), "--db", str(db), "--json", "ipo seres").output)
+    assert out["results"]
+
+
+def test_ask_readable_answer_says_where_it_comes_from(seeds, tmp_path):
+    result = invoke("ask", "--seeds", str(seeds), "--db", str(tmp_path / "f.db"), "ipo", "seres")
+    assert "14 billion HKD" in result.output
+    assert "赛力斯为何突然暴跌?" in result.output and "3 6 Ke" in result.output
+    assert "2025-11-07 02:14" in result.output and "Group 1: IPO Performance" in result.output
+    assert "[1]" in result.output
+    nothing = invoke("ask", "--seeds", str(seeds), "--db", str(tmp_path / "f.db"), "banana bread recipe")
+    assert "No confident match" in nothing.output
+
+
+def test_queries_file_answers_every_line_in_order_blank_lines_too(seeds, tmp_path):
+    qf = tmp_path / "q.txt"
+    qf.write_text("ipo seres\n\nazure margins\r\nrecipe for banana bread\n", encoding="utf-8")
+    result = invoke("ask", "--seeds", str(seeds), "--db", str(tmp_path / "f.db"), "--json", "--queries", str(qf))
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [o["query"] for o in lines] == ["ipo seres", "", "azure margins\r", "recipe for banana bread"]
+    assert lines[0]["results"] and lines[1]["results"] == [] and lines[2]["results"] and lines[3]["results"] == []
+
+
+def test_queries_from_stdin(seeds, tmp_path):
+    result = invoke("ask", "--seeds", str(seeds), "--db", str(tmp_path / "f.db"), "--json", "--queries", "-",
+                    input="openai\nwinner's curse")
+    assert [json.loads(x)["query"] for x in result.output.splitlines()] == ["openai", "winner's curse"]
+
+
+def test_settings_from_the_environment(seeds, tmp_path):
+    env = {"FACTBOT_SEEDS": str(seeds), "FACTBOT_DB": str(tmp_path / "env.db")}
+    result = invoke("ask", "--json", "openai", env=env)
+    assert json.loads(result.output)["results"]
+    assert (tmp_path / "env.db").exists()
+
+
+def test_ask_without_a_query_is_a_usage_error(seeds, tmp_path):
+    result = CliRunner().invoke(main, ["ask", "--db", str(tmp_path / "f.db")])
+    assert result.exit_code == 2 and "QUERY" in result.output
+
+
+def test_reload_progress_only_on_a_terminal(seeds, tmp_path):
+    """Piped output gets no progress line (the console script, as a user runs it)."""
+    exe = Path(sys.executable).with_name("factbot")
+    proc = subprocess.run([str(exe), "reload", "--seeds", str(seeds), "--db", str(tmp_path / "p.db")],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0
+    assert "\r" not in proc.stderr and "indexing" not in proc.stderr
+    assert proc.stdout.startswith("2 articles, 31 facts indexed")
+
+
+def test_progress_line_describes_files_facts_rate_and_time_left():
+    import io
+
+    from store.progress import TerminalProgress
+
+    stream = io.StringIO()
+    progress = TerminalProgress(stream, interval=0)
+    progress.update(stage="index", files=10, total_files=40, done=25, total=100, facts=5000)
+    progress.update(stage="index", files=20, total_files=40, done=50, total=100, facts=10000)
+    line = stream.getvalue().split("\r")[-1]
+    assert "20/40 files" in line and "10,000 facts" in line and "facts/s" in line and "s left" in line
+    progress.finish()
+    assert stream.getvalue().endswith("\r")
