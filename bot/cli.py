@@ -47,7 +47,9 @@ def reload(seeds: str | None, db: str | None, as_json: bool) -> None:
 
     Exit status 0 when every file loaded, 1 when any failed.
 
+    \b
         factbot reload --seeds seeds --db factbot.db
+        factbot reload --json
     """
     from store import Index
     from store.progress import TerminalProgress
@@ -90,6 +92,7 @@ def _render_result(result, width: int = 100) -> str:
 def ask(seeds, db, limit, as_json, queries, query) -> None:
     """Answer QUERY from the index (built from the seeds first if the database is new).
 
+    \b
         factbot ask ipo seres
         factbot ask --json --limit 3 "azure margins"
         factbot ask --json --queries questions.txt
@@ -181,6 +184,7 @@ def shell(seeds: str | None, db: str | None) -> None:
 
     Reads a pipe too (one question a line) and exits at end of input.
 
+    \b
         printf '/ipo seres\\n@factbot fairwater 2\\n' | factbot shell
     """
     import dataclasses

@@ -508,6 +508,7 @@ class Index:
         index = cls(db, seeds)
         if not index.db_path.exists():
             index.reload(actor="startup")
+        index.searcher().warm()
         return index
 
     # connections ---------------------------------------------------------------------------

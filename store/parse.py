@@ -75,17 +75,22 @@ _EXPECTED_ARTICLE = (
 )
 
 # The summary's structural tokens, found in one left-to-right pass:
-#   cite   a group of citation marks "[4][8]" with the spaces before it and an optional
-#          closing stop ("." or "。"); (?<!\s) makes a run of spaces start only one attempt and the
-#          possessive quantifiers forbid backtracking into it, so the scan stays linear
+#   cite   a group of citation marks "[4][8]" and an optional closing stop ("." or "。"); the
+#          spaces before the group are cut from the text too, parse_summary finds them
 #   label  a bold label "**业绩表现**："
 #   stop   a sentence end: . ! ? before a space or the end, or 。！？ anywhere
-#   dash   a hyphen with a space (or the end) after it and a space, stop or "]" before it
+#   dash   a hyphen with a space (or the end) after it and a space, stop or "]" before it (the
+#          lookbehind, written after the "-", checks the character before the hyphen)
+# Every alternative starts with a literal character (which also tells the token kind), so the
+# regex engine skips to the next "[", "*", ".", "!", "?", "。", "！", "？" or "-" in a tight loop
+# instead of attempting a match at every position: this is most of the parser's speed. Keep it
+# so (no group, class or lookaround in front of an alternative). The quantifiers are possessive
+# or bounded, so the scan stays linear.
 _TOKENS = re.compile(
-    r"(?P<cite>(?<!\s)\s*+\[\d{1,9}\](?:\s*+\[\d{1,9}\])*+[.。!?！？]?)"
-    r"|(?P<label>\*\*(?P<name>[^*]{1,100})\*\*[ \t]*+[:：])"
-    r"|(?P<stop>[.!?](?=\s|$)|[。！？])"
-    r"|(?P<dash>(?<![^\s.。\]])-(?=\s|$))"
+    r"\[\d{1,9}\](?:\s*+\[\d{1,9}\])*+[.。!?！？]?"
+    r"|\*\*([^*]{1,100})\*\*[ \t]*+[:：]"
+    r"|\.(?=\s|$)|!(?=\s|$)|\?(?=\s|$)|。|！|？"
+    r"|-(?<![^\s.。\]]-)(?=\s|$)"
 )
 _NUMBER = re.compile(r"\d+")
 _ENUMERATOR = re.compile(r"\s*\d{1,3}")  # "1" of "1. Market Review": not a sentence end
@@ -110,6 +115,7 @@ _NOTHING_THERE = re.compile(
     r"|(?:未|没有)(?:提及|提供|给出|披露|说明)[^。]*。?|暂无[^。]*。?|无。?",
     re.IGNORECASE,
 )
+_NOTHING_FIRST = "nN未没暂无"  # the characters a _NOTHING_THERE match can start with
 
 
 def parse_file(
@@ -161,7 +167,9 @@ def parse_text(text: str, file: str) -> ParseResult:
             lines.append(None)
         else:
             lines.append(raw.strip())
-    sources = [_SOURCE.fullmatch(line) if line else None for line in lines]
+    # A source line ends in "HH:MM": checking for the colon first spares the summary lines, which
+    # are long, a slow full match.
+    sources = [_SOURCE.fullmatch(line) if line and line[-3:-2] == ":" else None for line in lines]
     if not any(sources):
         errors.append(ParseError(file, 1, f"no article found: expected {_EXPECTED_ARTICLE}"))
         return ParseResult([], sorted(errors, key=_by_line))
@@ -220,114 +228,122 @@ def parse_text(text: str, file: str) -> ParseResult:
 
 
 def parse_summary(summary: str) -> list[Fact] | None:
-    """The facts of one summary line, or None when it has no heading, bullet or label at all."""
-    return _SummaryParser(summary).run()
+    """The facts of one summary line, or None when it has no heading, bullet or label at all.
+
+    One left-to-right pass over the summary's tokens (see the module docstring for the rules).
+    This is the parser's hot loop (a few tokens per fact), so the state lives in local variables
+    and each token kind is handled inline rather than by a method call.
+    """
+    s = summary
+    facts: list[Fact] = []
+    structured = False  # a heading, bullet or label was found
+    heading = ""
+    labelled = False  # the current section was opened by a **label**
+    start = 0  # where the current fact's text begins
+    cites: list[tuple[int, int, tuple[int, ...]]] = []  # (cut from, cut to, numbers)
+    # Where a heading could begin (the summary start or a bullet's end), and whether that end was
+    # a citation group; None inside running text.
+    anchor: int | None = 0
+    strong = True
+    for token in _TOKENS.finditer(s):
+        at, end = token.span()
+        char = s[at]  # the token kind, told by its first character
+        if char == "-":  # dash
+            if anchor is None:
+                continue  # a spaced hyphen inside running text: the most common token
+            candidate = s[anchor:at].strip()
+            if not candidate:  # "- " right after a bullet's end: the next bullet
+                _close(s, start, at, cites, heading, facts)
+                start, cites, structured = at + 1, [], True
+            elif not labelled and _is_heading(s, candidate, at, strong):
+                _close(s, start, anchor, cites, heading, facts)
+                heading, start, cites, structured = candidate, at + 1, [], True
+            anchor = None
+        elif char == "[":  # cite
+            # The spaces before the marks are cut from the text with them: step back over them
+            # (no token ends in a space, so this never reaches into the previous token).
+            cut_from = at
+            while cut_from and s[cut_from - 1].isspace():
+                cut_from -= 1
+            marks_end = end if s[end - 1] == "]" else end - 1  # the closing stop stays in the text
+            cites.append((cut_from, marks_end, tuple(map(int, _NUMBER.findall(s, at, marks_end)))))
+            anchor, strong = end, True
+            if labelled and marks_end < end:
+                _close(s, start, end, cites, heading, facts)
+                start, cites = end, []
+        elif char == "*":  # label
+            name = token[1].strip()
+            if name:
+                _close(s, start, at, cites, heading, facts)
+                heading, labelled, structured = name, True, True
+                start, cites, anchor = end, [], None
+        else:  # stop (a single character)
+            if (char == "." and anchor is not None and end - anchor <= 8
+                    and _ENUMERATOR.fullmatch(s, anchor, at)):
+                continue  # "1." opening a numbered heading
+            anchor, strong = end, False
+            if labelled:
+                _close(s, start, end, cites, heading, facts)
+                start, cites = end, []
+    _close(s, start, len(s), cites, heading, facts)
+    return facts if structured else None
 
 
-class _SummaryParser:
-    """One left-to-right pass over a summary's tokens (see the module docstring for the rules)."""
+def _is_heading(s: str, text: str, dash: int, strong: bool) -> bool:
+    """Whether `text`, from a bullet's end to the " - " at `dash`, is a section heading.
 
-    def __init__(self, summary: str) -> None:
-        self.s = summary
-        self.facts: list[Fact] = []
-        self.structured = False  # a heading, bullet or label was found
-        self.heading = ""
-        self.labelled = False  # the current section was opened by a **label**
-        self.start = 0  # where the current fact's text begins
-        self.cites: list[tuple[int, int, tuple[int, ...]]] = []  # (cut from, cut to, numbers)
-        # Where a heading could begin (the summary start or a bullet's end), and whether that
-        # end was a citation group; None inside running text.
-        self.anchor: int | None = 0
-        self.anchor_strong = True
+    `strong`: the bullet ended at a citation group (or this is the summary's start).
+    """
+    if len(text) > _HEADING_MAX_CHARS or _CJK_SPACE_CJK.search(text):
+        return False
+    first = text[0]
+    if "a" <= first <= "z" or not (first.isalnum() or first in "(（《“\"'"):
+        return False
+    following = _NEXT_CHAR.match(s, dash + 1)
+    next_char = following[1] if following else ""
+    if text[-1].isdigit() and next_char.isdigit():
+        return False  # "133 - 137": a range
+    words = text.split()
+    lower = sum(1 for word in words if "a" <= word[0] <= "z" and word.lower() not in _SMALL_WORDS)
+    if strong:
+        return len(words) <= 12 and 3 * lower <= len(words)
+    return (
+        len(words) <= 8 and lower == 0 and words[0].lower() not in _DETERMINERS
+        and not any(mark in text for mark in ",;，；、") and not "a" <= next_char <= "z"
+    )
 
-    def run(self) -> list[Fact] | None:
-        for token in _TOKENS.finditer(self.s):
-            kind = token.lastgroup
-            if kind == "cite":
-                self._cite(token)
-            elif kind == "label":
-                self._label(token)
-            elif kind == "stop":
-                self._stop(token.end())
-            else:
-                self._dash(token.start())
-        self._close(len(self.s))
-        return self.facts if self.structured else None
 
-    def _cite(self, token: re.Match[str]) -> None:
-        end = token.end()
-        marks_end = end if self.s[end - 1] == "]" else end - 1  # the closing stop stays in the text
-        numbers = tuple(int(n) for n in _NUMBER.findall(self.s, token.start(), marks_end))
-        self.cites.append((token.start(), marks_end, numbers))
-        self.anchor, self.anchor_strong = end, True
-        if self.labelled and marks_end < end:
-            self._close(end)
+def _close(
+    s: str, start: int, end: int, cites: list[tuple[int, int, tuple[int, ...]]], heading: str,
+    facts: list[Fact],
+) -> None:
+    """End the fact that began at `start` at `end`, appending it to `facts` unless it is empty.
 
-    def _label(self, token: re.Match[str]) -> None:
-        name = token["name"].strip()
-        if not name:
-            return
-        self._close(token.start())
-        self.heading, self.labelled, self.structured = name, True, True
-        self.start, self.anchor = token.end(), None
-
-    def _stop(self, end: int) -> None:
-        anchor = self.anchor
-        if (self.s[end - 1] == "." and anchor is not None and end - anchor <= 8
-                and _ENUMERATOR.fullmatch(self.s, anchor, end - 1)):
-            return  # "1." opening a numbered heading
-        self.anchor, self.anchor_strong = end, False
-        if self.labelled:
-            self._close(end)
-
-    def _dash(self, at: int) -> None:
-        if self.anchor is None:
-            return  # a spaced hyphen inside running text
-        anchor, self.anchor = self.anchor, None
-        candidate = self.s[anchor:at].strip()
-        if not candidate:  # "- " right after a bullet's end: the next bullet
-            self._close(at)
-            self.start, self.structured = at + 1, True
-        elif not self.labelled and self._is_heading(candidate, at):
-            self._close(anchor)
-            self.heading, self.start, self.structured = candidate, at + 1, True
-
-    def _is_heading(self, text: str, dash: int) -> bool:
-        if len(text) > _HEADING_MAX_CHARS or _CJK_SPACE_CJK.search(text):
-            return False
-        first = text[0]
-        if "a" <= first <= "z" or not (first.isalnum() or first in "(（《“\"'"):
-            return False
-        following = _NEXT_CHAR.match(self.s, dash + 1)
-        next_char = following[1] if following else ""
-        if text[-1].isdigit() and next_char.isdigit():
-            return False  # "133 - 137": a range
-        words = text.split()
-        lower = sum(1 for word in words if "a" <= word[0] <= "z" and word.lower() not in _SMALL_WORDS)
-        if self.anchor_strong:
-            return len(words) <= 12 and 3 * lower <= len(words)
-        return (
-            len(words) <= 8 and lower == 0 and words[0].lower() not in _DETERMINERS
-            and not any(mark in text for mark in ",;，；、") and not "a" <= next_char <= "z"
-        )
-
-    def _close(self, end: int) -> None:
-        """End the current fact at `end` and start the next one there."""
-        pieces, pos, numbers = [], self.start, []
-        for cut_from, cut_to, marks in self.cites:
-            pieces.append(self.s[pos:cut_from])
-            numbers.extend(marks)
+    `cites` are the citation groups in it: their marks (and the spaces before them) are cut out.
+    """
+    if not cites:
+        text, numbers = s[start:end].strip(), ()
+    elif len(cites) == 1:  # the common case: one group, at the end of the bullet
+        cut_from, cut_to, numbers = cites[0]
+        text = (s[start:cut_from] + s[cut_to:end]).strip()
+    else:
+        pieces, pos, cited = [], start, []
+        for cut_from, cut_to, marks in cites:
+            pieces.append(s[pos:cut_from])
+            cited.extend(marks)
             pos = cut_to
-        pieces.append(self.s[pos:end])
-        self.start, self.cites = end, []
-        text = "".join(pieces).strip()
-        if len(text) >= 2 and text[-1] in _END_PUNCT and text[-2].isspace():
-            text = text[:-1].rstrip() + text[-1]  # "margins [2] ." leaves "margins ."
-        if not _WORD_CHAR.search(text):
-            return
-        if not numbers and len(text) <= _NOTHING_MAX_CHARS and _NOTHING_THERE.fullmatch(text):
-            return
-        self.facts.append(Fact(text, self.heading, tuple(numbers), len(self.facts)))
+        pieces.append(s[pos:end])
+        text, numbers = "".join(pieces).strip(), tuple(cited)
+    if len(text) >= 2 and text[-1] in _END_PUNCT and text[-2].isspace():
+        text = text[:-1].rstrip() + text[-1]  # "margins [2] ." leaves "margins ."
+    # (text[0] is a word character in nearly every fact: the search is then not needed)
+    if not text or not (text[0].isalnum() or _WORD_CHAR.search(text)):
+        return
+    # Only a fact without citations opening with n/N/未/没/暂/无 can say that nothing is there.
+    if (not numbers and text[0] in _NOTHING_FIRST and len(text) <= _NOTHING_MAX_CHARS
+            and _NOTHING_THERE.fullmatch(text)):
+        return
+    facts.append(Fact(text, heading, numbers, len(facts)))
 
 
 def _is_marker(line: str | None) -> bool:
@@ -336,8 +352,18 @@ def _is_marker(line: str | None) -> bool:
 
 def _published(source: re.Match[str]) -> str | None:
     """ISO "YYYY-MM-DDTHH:MM" of a source line, or None when the date or time does not exist."""
+    date, time = source["date"], source["time"]  # "YYYY-MM-DD", "H:MM" or "HH:MM"
+    if date.isascii() and time.isascii() and date[0] != "0":
+        # The common case, without strptime (slow): ASCII digits and a four-digit year, so the
+        # date is already written as strftime would write it.
+        hour, minute = time.split(":")
+        try:
+            datetime(int(date[:4]), int(date[5:7]), int(date[8:]), int(hour), int(minute))
+        except ValueError:
+            return None
+        return f"{date}T{hour}:{minute}"
     try:
-        moment = datetime.strptime(f"{source['date']} {source['time']}", "%Y-%m-%d %H:%M")
+        moment = datetime.strptime(f"{date} {time}", "%Y-%m-%d %H:%M")
     except ValueError:
         return None
     return moment.strftime("%Y-%m-%dT%H:%M")

@@ -176,6 +176,15 @@ class Searcher:
                 by_length.setdefault(len(term), []).append(term)
         return _Vocab(generation, max(n_facts, 1), df, sorted(df), by_length, lex, lex.cjk_keys())
 
+    def warm(self) -> None:
+        """Load the vocabulary now, so that the first query does not pay for it."""
+        conn = self.index.conn()
+        conn.execute("BEGIN")
+        try:
+            self._current(conn)
+        finally:
+            conn.execute("COMMIT")
+
     # planning --------------------------------------------------------------------------
     def _prefixed(self, v: _Vocab, prefix: str, limit: int) -> list[str]:
         i = bisect.bisect_left(v.sorted_terms, prefix)
