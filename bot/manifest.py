@@ -1,0 +1,125 @@
+"""The Slack app manifest for this configuration (paste it at api.slack.com/apps → Create New App).
+
+Socket Mode when SLACK_APP_TOKEN is set or no URL is given; otherwise every request URL is
+`<url>/slack/events`. The result validates against SchemaStore's slack-app-manifest schema.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from bot.config import Settings
+from handlers.render import MAIN_COMMAND
+
+NAME = "factbot"
+DESCRIPTION = "Answers questions from the team's article digests with sourced facts."
+LONG_DESCRIPTION = (
+    "factbot searches the team's digests of Chinese financial news (summarised in English) and answers "
+    "with the best-matching facts, each with its article, source, date, section and citations. "
+    "Ask with /factbot <question>, a topic command such as /ipo seres, by mentioning @factbot in a "
+    "channel (answered in the thread) or in a direct message. /factbot sources lists what is indexed; "
+    "admins can /factbot reload after the seed files change."
+)
+BOT_SCOPES = ["app_mentions:read", "chat:write", "commands", "im:history", "users:read"]
+BOT_EVENTS = ["app_mention", "message.im"]
+
+
+def build_manifest(settings: Settings, url: str | None = None) -> dict[str, Any]:
+    socket_mode = bool(settings.slack_app_token) or not url
+    events_url = None if socket_mode else url.rstrip("/") + "/slack/events"  # type: ignore[union-attr]
+
+    def command(name: str, description: str, hint: str) -> dict[str, Any]:
+        entry: dict[str, Any] = {"command": name, "description": description, "usage_hint": hint,
+                                 "should_escape": False}
+        if events_url:
+            entry["url"] = events_url
+        return entry
+
+    slash = [command(MAIN_COMMAND, "Ask factbot for sourced facts from the article digests",
+                     "[question] | sources | help | reload")]
+    for name in settings.commands:
+        if name == MAIN_COMMAND:
+            continue
+        word = name.lstrip("/")
+        slash.append(command(name, f"Ask factbot about {word} (same as {MAIN_COMMAND} {word} …)", "[question]"))
+
+    event_subscriptions: dict[str, Any] = {"bot_events": list(BOT_EVENTS)}
+    interactivity: dict[str, Any] = {"is_enabled": True}
+    if events_url:
+        event_subscriptions = {"request_url": events_url, **event_subscriptions}
+        interactivity["request_url"] = events_url
+
+    return {
+        "_metadata": {"major_version": 1, "minor_version": 1},
+        "display_information": {
+            "name": NAME,
+            "description": DESCRIPTION,
+            "long_description": LONG_DESCRIPTION,
+            "background_color": "#1d3557",
+        },
+        "features": {
+            "app_home": {"home_tab_enabled": False, "messages_tab_enabled": True,
+                         "messages_tab_read_only_enabled": False},
+            "bot_user": {"display_name": NAME, "always_online": True},
+            "slash_commands": slash,
+        },
+        "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
+        "settings": {
+            "event_subscriptions": event_subscriptions,
+            "interactivity": interactivity,
+            "org_deploy_enabled": False,
+            "socket_mode_enabled": socket_mode,
+            "token_rotation_enabled": False,
+        },
+    }
+
+
+def to_json(manifest: dict[str, Any]) -> str:
+    return json.dumps(manifest, indent=2, ensure_ascii=False)
+
+
+_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_ .,()'/-]*$")
+_RESERVED = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float)):
+        return json.dumps(value)
+    text = str(value)
+    if _PLAIN.match(text) and text.lower() not in _RESERVED and not text.endswith(" ") and ": " not in text:
+        return text
+    return json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML double-quoted scalar
+
+
+def to_yaml(value: Any, indent: int = 0) -> str:
+    """A readable YAML rendering (block style; strings quoted when YAML could misread them)."""
+    pad = "  " * indent
+    lines: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, (dict, list)) and item:
+                lines.append(f"{pad}{key}:")
+                lines.append(to_yaml(item, indent + 1))
+            elif isinstance(item, (dict, list)):
+                lines.append(f"{pad}{key}: {'{}' if isinstance(item, dict) else '[]'}")
+            else:
+                lines.append(f"{pad}{key}: {_scalar(item)}")
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict) and item:
+                inner = to_yaml(item, indent + 1).split("\n")
+                lines.append(f"{pad}- {inner[0].lstrip()}")
+                lines.extend(inner[1:])
+            elif isinstance(item, list) and item:
+                lines.append(f"{pad}-")
+                lines.append(to_yaml(item, indent + 1))
+            else:
+                lines.append(f"{pad}- {_scalar(item)}")
+    else:
+        lines.append(f"{pad}{_scalar(value)}")
+    return "\n".join(lines)

@@ -1,0 +1,73 @@
+"""HTTP mode: Bolt's WSGI adapter on waitress.
+
+POST /slack/events   slash commands, events and interactivity (signed by Slack; Bolt verifies)
+GET  /healthz        200 and {"ok": true, "articles": n, "facts": m} for load balancers
+"""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Callable, Iterable
+
+from urllib.parse import parse_qsl
+
+from slack_bolt import App, BoltContext
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+from slack_bolt.request import BoltRequest
+from slack_bolt.request.internals import build_context
+from slack_bolt.response import BoltResponse
+
+log = logging.getLogger("factbot.serve")
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+
+
+class FactbotRequestHandler(SlackRequestHandler):
+    """Bolt's WSGI adapter, with a fix for form bodies that merely contain the word "payload".
+
+    slack-bolt 1.30 (slack_bolt.request.internals.parse_body) takes any form-encoded body in which
+    the text "payload" occurs for an interactivity payload; a slash command such as
+    `/factbot hostile payload` then parses as {} and is dropped as unhandled. Here such a body
+    is parsed as the plain form it is. Signature verification still runs on the raw body.
+    """
+
+    def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
+        bolt_request = BoltRequest(body=request.get_body(), query=request.query_string,
+                                   headers=request.get_headers())
+        raw = bolt_request.raw_body
+        if not bolt_request.body and raw and not raw.lstrip().startswith("{") and "payload" in raw:
+            form = dict(parse_qsl(raw, keep_blank_values=True))
+            if "payload" not in form:
+                bolt_request.body = form
+                bolt_request.context = build_context(BoltContext({}), form)
+        return self.app.dispatch(bolt_request)
+
+
+def create_wsgi_app(app: App, index: Any) -> Callable[[dict, Callable], Iterable[bytes]]:
+    slack = FactbotRequestHandler(app, path=EVENTS_PATH)
+
+    def wsgi(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            try:
+                articles, facts = index.counts()
+                status, body = "200 OK", {"ok": True, "articles": articles, "facts": facts}
+            except Exception as exc:  # the index is unusable: tell the load balancer
+                log.error("health check failed: %s", type(exc).__name__)
+                status, body = "503 Service Unavailable", {"ok": False}
+            data = json.dumps(body).encode()
+            start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data))),
+                                    ("Cache-Control", "no-store")])
+            return [b"" if environ.get("REQUEST_METHOD") == "HEAD" else data]
+        return slack(environ, start_response)
+
+    return wsgi
+
+
+def serve(app: App, index: Any, host: str = "0.0.0.0", port: int = 3000, threads: int = 8) -> None:
+    """Serve until interrupted (waitress: multi-threaded, production-grade)."""
+    from waitress import serve as waitress_serve
+
+    log.info("factbot listening on http://%s:%s%s (health: %s)", host, port, EVENTS_PATH, HEALTH_PATH)
+    waitress_serve(create_wsgi_app(app, index), host=host, port=port, threads=threads, ident="factbot")

@@ -1,0 +1,94 @@
+"""The shell run mode: the same bot in a terminal, with no Slack at all (like Hubot's shell adapter).
+
+Type `/ipo seres`, `@factbot what about fairwater?`, or plain text (answered like a DM); the
+answer is the Block Kit message Slack would get, rendered as text. `more` shows the next page.
+Lines can come from a pipe: each is answered, and the shell exits at end of input.
+
+`/factbot reload` is allowed here because the local user owns the seed files. The shell is its
+own local process: it builds no Bolt app, opens no socket and never reads anything from Slack,
+so it is no way around the admin check of the Slack run modes.
+"""
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from handlers.core import Factbot, clean_text, parse_intent, strip_shell_mention
+from handlers.render import MAIN_COMMAND, MORE_ACTION, Message, blocks_to_text, decode_value, escape, render_notice
+
+PROMPT = "factbot> "
+BYE = ("exit", "quit", ":q")
+
+
+class Shell:
+    def __init__(self, bot: Factbot, out: TextIO = sys.stdout, bold: tuple[str, str] = ("", "")):
+        self.bot = bot
+        self.out = out
+        self.bold = bold
+        self.next_page: tuple[str, int] | None = None
+
+    def show(self, message: Message) -> None:
+        text = blocks_to_text(message.blocks, self.bold) if message.blocks else message.text
+        self.out.write(text.rstrip("\n") + "\n\n")
+        self.out.flush()
+        self.next_page = None
+        for block in message.blocks:
+            for element in block.get("elements", []) if block.get("type") == "actions" else []:
+                if element.get("action_id") == MORE_ACTION:
+                    self.next_page = decode_value(element.get("value"))
+        if self.next_page is not None:
+            self.out.write("(type `more` for the next page)\n\n")
+            self.out.flush()
+
+    def handle(self, line: str) -> bool:
+        """Answer one line; False when the user asked to leave."""
+        line = line.strip()
+        if not line:
+            return True
+        if line.lower() in BYE:
+            return False
+        if line.lower() == "more":
+            if self.next_page is None:
+                self.show(render_notice("Nothing more to show. Ask a question first, or a new one."))
+            else:
+                query, offset = self.next_page
+                self.show(self.bot.answer(query, offset, share=False, more=True))
+            return True
+        if line.startswith("/"):
+            name, _, rest = line.partition(" ")
+            if name not in self.bot.commands:
+                known = ", ".join(self.bot.commands)
+                self.show(render_notice(escape(f"Unknown command {name}. Known: {known}")))
+                return True
+            intent = parse_intent(clean_text(rest), command=name)
+        else:
+            intent = parse_intent(clean_text(strip_shell_mention(line) if line.startswith("@") else line))
+        if intent.kind == "reload":
+            self.show(render_notice("Reloading…"))
+            self.show(self.bot.reload(actor="shell", wait=True))
+            return True
+        self.show(self.bot.respond_to(intent, share=False, more=True))
+        return True
+
+
+def run(bot: Factbot, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
+    interactive = stdin.isatty() and out.isatty()
+    shell = Shell(bot, out, bold=("\033[1m", "\033[0m") if out.isatty() else ("", ""))
+    if interactive:
+        articles, facts = bot.index.counts()
+        out.write(f"factbot shell: {articles} articles, {facts} facts. Try `{MAIN_COMMAND} help`, "
+                  f"`{bot.commands[-1]} ...` or `@factbot <question>`; `exit` or Ctrl-D to leave.\n\n")
+    while True:
+        if interactive:
+            out.write(PROMPT)
+            out.flush()
+        line = stdin.readline()
+        if not line:
+            if interactive:
+                out.write("\n")
+            return 0
+        try:
+            if not shell.handle(line):
+                return 0
+        except KeyboardInterrupt:
+            return 130

@@ -1,0 +1,180 @@
+"""What factbot does, independent of how the question arrived (slash command, mention, DM, shell).
+
+`Factbot` wraps the store's Index: it answers, lists sources, shows help and reloads, always
+returning a render.Message. The Bolt listeners (commands, events, actions) and the shell run mode
+both call it, so Slack and the terminal give the same answer. No Bolt import here.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from handlers import render
+from handlers.render import MAIN_COMMAND, Message
+
+log = logging.getLogger("factbot.handlers")
+
+PAGE_SIZE = 5
+SUBCOMMANDS = ("help", "sources", "reload")
+
+# Slack's markup in message text: <@U123>, <@U123|name>, <#C123|name>, <!here>, <http://x|label>
+_USER_MENTION = re.compile(r"<@[UWB][A-Z0-9]+(?:\|[^>]*)?>")
+_CHANNEL = re.compile(r"<#[A-Z0-9]+(?:\|([^>]*))?>")
+_SPECIAL = re.compile(r"<![^>]*>")
+_LINK = re.compile(r"<((?:https?|mailto):[^|>]*)(?:\|([^>]*))?>")
+_LEADING_AT = re.compile(r"^\s*@\S+[\s,:]*")
+
+REFUSAL = "Sorry, only factbot's admins can reload the index. Ask one of them if the facts look stale."
+BUSY = "A reload is already running; its report will arrive when it is done. Try again in a moment."
+RELOADING = "Reloading…"
+
+
+def clean_text(text: str | None) -> str:
+    """A query from Slack message text: mentions dropped, links and channels as words, entities decoded."""
+    text = text or ""
+    text = _USER_MENTION.sub(" ", text)
+    text = _CHANNEL.sub(lambda m: " " + (m.group(1) or "") + " ", text)
+    text = _SPECIAL.sub(" ", text)
+    text = _LINK.sub(lambda m: " " + (m.group(2) or m.group(1)) + " ", text)
+    text = render.unescape(text)
+    return " ".join(text.split())
+
+
+def strip_shell_mention(text: str) -> str:
+    """`@factbot what about x` -> `what about x` (the shell's spelling of a mention)."""
+    return _LEADING_AT.sub("", text, count=1)
+
+
+@dataclass(frozen=True)
+class Intent:
+    kind: str  # "search" | "help" | "sources" | "reload"
+    query: str = ""
+
+
+def parse_intent(text: str, command: str | None = None) -> Intent:
+    """What a cleaned message or command text asks for.
+
+    `/factbot help|sources|reload` (and the same single words in a mention or DM) are
+    subcommands; empty text is help; a topic command such as `/ipo seres` asks "ipo seres".
+    """
+    text = " ".join((text or "").split())
+    if command and command != MAIN_COMMAND:
+        word = command.lstrip("/")
+        return Intent("search", f"{word} {text}".strip())
+    if not text or text in ("?",):
+        return Intent("help")
+    lowered = text.lower().rstrip("!.?")
+    if lowered in SUBCOMMANDS:
+        return Intent(lowered)
+    return Intent("search", text)
+
+
+class Factbot:
+    """The bot's behaviour over a store Index (thread-safe: the index is, and nothing else is shared)."""
+
+    def __init__(self, index: Any, settings: Any, page_size: int = PAGE_SIZE):
+        self.index = index
+        self.settings = settings
+        self.page_size = page_size
+
+    @property
+    def commands(self) -> tuple[str, ...]:
+        return (MAIN_COMMAND,) + tuple(c for c in self.settings.commands if c != MAIN_COMMAND)
+
+    # -- answers --
+
+    def answer(self, query: str, offset: int = 0, *, share: bool = False, more: bool = True,
+               shared_by: str | None = None) -> Message:
+        query = " ".join((query or "").split())[: render.MAX_QUERY]
+        result = self.index.search(query, limit=self.page_size, offset=max(0, int(offset)))
+        suggestions: list[str] = []
+        if not result.hits:
+            try:
+                suggestions = list(self.index.suggestions(n=5))
+            except Exception:  # suggestions are a nicety; the no-match answer must still go out
+                log.exception("index.suggestions failed")
+        return render.render_answer(result, offset=offset, share=share, more=more, shared_by=shared_by,
+                                    suggestions=suggestions)
+
+    def help(self) -> Message:
+        return render.render_help(self.commands)
+
+    def sources(self) -> Message:
+        return render.render_sources(self.index.sources(), self.index.counts())
+
+    def respond_to(self, intent: Intent, **answer_options: Any) -> Message:
+        """The message for a help/sources/search intent (reload is handled by the caller)."""
+        if intent.kind == "help":
+            return self.help()
+        if intent.kind == "sources":
+            return self.sources()
+        return self.answer(intent.query, **answer_options)
+
+    # -- reload --
+
+    def is_admin(self, user_id: str | None, client: Any = None) -> bool:
+        """In FACTBOT_ADMIN_USERS, or (opt-in FACTBOT_WORKSPACE_ADMINS) a workspace admin/owner per users.info."""
+        if not user_id or not isinstance(user_id, str):
+            return False
+        if user_id in self.settings.admin_users:
+            return True
+        if not self.settings.admins_from_workspace or client is None:
+            return False
+        try:
+            user = client.users_info(user=user_id).get("user") or {}
+        except Exception as exc:  # SlackApiError, connection errors: not an admin then
+            log.warning("users.info for %s failed: %s", user_id, _error_name(exc))
+            return False
+        if user.get("deleted") or user.get("is_bot") or user.get("is_restricted"):
+            return False
+        return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+
+    def reload(self, actor: str, wait: bool = False, progress: Any = None) -> Message:
+        """Run a reload now and return its report as a message (or the "busy" notice)."""
+        from store import ReloadBusy
+
+        try:
+            report = self.index.reload(actor=actor, wait=wait, progress=progress)
+        except ReloadBusy:
+            return render.render_notice(BUSY)
+        except Exception as exc:
+            log.exception("reload by %s failed", actor)
+            return render.render_notice(f"The reload failed: {render.escape(type(exc).__name__)}. The details are in the bot's log.")
+        log.info("reload by %s: %s articles, %s facts, ok=%s", actor, report.articles, report.facts, report.ok)
+        return render.render_reload_report(report)
+
+    def reload_in_background(self, actor: str, deliver: Callable[[Message], Any],
+                             min_delay: float = 0.5) -> threading.Thread:
+        """Reload in a thread (after the request was acknowledged) and hand the report to `deliver`.
+
+        The report is held back until `min_delay` seconds after the start, so that a quick reload
+        cannot overtake the "Reloading…" acknowledgement on its way to Slack.
+        """
+
+        def job() -> None:
+            started = time.monotonic()
+            message = self.reload(actor)
+            time.sleep(max(0.0, min_delay - (time.monotonic() - started)))
+            try:
+                deliver(message)
+            except Exception as exc:
+                log.error("could not deliver the reload report to %s: %s", actor, _error_name(exc))
+
+        thread = threading.Thread(target=job, name="factbot-reload", daemon=True)
+        thread.start()
+        return thread
+
+
+def _error_name(exc: BaseException) -> str:
+    """A short description of a Web API failure that carries no token (the API's error code)."""
+    response = getattr(exc, "response", None)
+    try:
+        if response is not None and response.get("error"):
+            return f"{type(exc).__name__}: {response.get('error')}"
+    except Exception:
+        pass
+    return type(exc).__name__

@@ -1,0 +1,68 @@
+"""Sending messages: to a response_url (ephemeral answers) or with chat.postMessage.
+
+Both go through slack-sdk clients configured with the app's retry handlers (429 with Retry-After,
+5xx, connection errors); what still fails is logged by its API error code (never a token) and the
+bot carries on.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk.webhook import WebhookClient
+
+from handlers.core import _error_name
+from handlers.render import Message
+
+log = logging.getLogger("factbot.handlers")
+
+
+def post_response(client: Any, response_url: str | None, message: Message | None, *, ephemeral: bool = True,
+                  replace_original: bool = False, delete_original: bool = False) -> bool:
+    """Send `message` to a slash command's or a button's response_url. True when Slack took it."""
+    if not response_url:
+        log.warning("no response_url to answer on")
+        return False
+    webhook = WebhookClient(
+        url=response_url,
+        timeout=getattr(client, "timeout", 30),
+        ssl=getattr(client, "ssl", None),
+        proxy=getattr(client, "proxy", None),
+        retry_handlers=list(getattr(client, "retry_handlers", None) or []) or None,
+        logger=logging.getLogger("factbot.slack_sdk.webhook"),
+    )
+    body: dict[str, Any] = {}
+    if delete_original:
+        body["delete_original"] = True
+    else:
+        body.update(message.payload() if message is not None else {})
+        body["response_type"] = "ephemeral" if ephemeral else "in_channel"
+        if replace_original:
+            body["replace_original"] = True
+    try:
+        resp = webhook.send_dict(body)
+    except Exception as exc:
+        log.error("posting to the response_url failed: %s", _error_name(exc))
+        return False
+    if resp.status_code != 200:
+        log.error("the response_url answered %s: %s", resp.status_code, str(resp.body)[:200])
+        return False
+    return True
+
+
+def post_message(client: Any, channel: str, message: Message, thread_ts: str | None = None) -> dict:
+    """chat.postMessage `message` into `channel` (in `thread_ts` when given).
+
+    The API's answer; on failure {"ok": False, "error": <API error code or exception name>}.
+    """
+    kwargs: dict[str, Any] = {"channel": channel, "text": message.text, "blocks": message.blocks,
+                              "unfurl_links": False, "unfurl_media": False, "link_names": False}
+    if thread_ts:
+        kwargs["thread_ts"] = thread_ts
+    try:
+        return client.chat_postMessage(**kwargs).data
+    except Exception as exc:
+        log.error("chat.postMessage to %s failed: %s", channel, _error_name(exc))
+        response = getattr(exc, "response", None)
+        error = response.get("error") if response is not None and hasattr(response, "get") else None
+        return {"ok": False, "error": error or type(exc).__name__}

@@ -1,0 +1,56 @@
+"""Events: `@factbot <question>` in a channel or thread, and direct messages (message.im).
+
+A mention is answered in its thread (the event's thread_ts, or its ts when it is top-level); a
+DM in the conversation (in the thread when the DM was a thread reply). Bot messages, message
+subtypes (edits, joins, ...) and the bot's own messages are ignored.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App, BoltContext
+
+from handlers.core import REFUSAL, RELOADING, Factbot, clean_text, parse_intent
+from handlers.delivery import post_message
+from handlers.render import render_notice
+
+
+def register(app: App, bot: Factbot) -> None:
+    @app.event("app_mention")
+    def on_mention(event: dict, client: Any, context: BoltContext) -> None:
+        if _from_a_bot(event, context):
+            return
+        thread_ts = event.get("thread_ts") or event.get("ts")
+        converse(bot, client, event, thread_ts)
+
+    @app.event("message")
+    def on_message(event: dict, client: Any, context: BoltContext) -> None:
+        if event.get("channel_type") != "im" or event.get("subtype") or _from_a_bot(event, context):
+            return
+        converse(bot, client, event, event.get("thread_ts"))
+
+
+def _from_a_bot(event: dict, context: BoltContext) -> bool:
+    if event.get("bot_id") or event.get("bot_profile") or event.get("subtype") == "bot_message":
+        return True
+    user = event.get("user")
+    return not user or user == context.bot_user_id
+
+
+def converse(bot: Factbot, client: Any, event: dict, thread_ts: str | None) -> None:
+    channel = event.get("channel")
+    user = event.get("user")
+    if not channel:
+        return
+    intent = parse_intent(clean_text(event.get("text")))
+    if intent.kind == "reload":
+        if bot.is_admin(user, client):
+            post_message(client, channel, render_notice(RELOADING), thread_ts)
+            bot.reload_in_background(
+                actor=f"slack:{user}",
+                deliver=lambda message: post_message(client, channel, message, thread_ts),
+            )
+        else:
+            post_message(client, channel, render_notice(REFUSAL), thread_ts)
+        return
+    post_message(client, channel, bot.respond_to(intent, share=False, more=True), thread_ts)

@@ -1,0 +1,58 @@
+"""A global middleware: an event Slack delivers again (same event_id) is acknowledged, not answered again.
+
+Slack re-sends an Events API payload when it did not see a 200 in time (HTTP: X-Slack-Retry-Num;
+Socket Mode: retry_attempt > 0), or when a second connection gets it. Both carry the first
+delivery's event_id, so a small thread-safe TTL set of event_ids seen is enough.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from typing import Any, Callable
+
+from slack_bolt import App, BoltResponse
+
+
+class SeenEvents:
+    """A thread-safe set of keys that forgets each key `ttl` seconds after it was added."""
+
+    def __init__(self, ttl: float = 3600.0, max_size: int = 50_000, clock: Callable[[], float] = time.monotonic):
+        self.ttl = ttl
+        self.max_size = max_size
+        self._clock = clock
+        self._seen: "OrderedDict[str, float]" = OrderedDict()
+        self._lock = threading.Lock()
+
+    def first_time(self, key: str) -> bool:
+        """True the first time `key` is offered (within ttl), False for every repeat."""
+        now = self._clock()
+        with self._lock:
+            while self._seen:
+                oldest, added = next(iter(self._seen.items()))
+                if now - added < self.ttl and len(self._seen) < self.max_size:
+                    break
+                self._seen.popitem(last=False)
+            if key in self._seen:
+                return False
+            self._seen[key] = now
+            return True
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._seen)
+
+
+def register(app: App, seen: SeenEvents | None = None) -> SeenEvents:
+    seen = seen if seen is not None else SeenEvents()
+
+    @app.middleware
+    def skip_redelivered_events(body: dict, next: Callable[[], Any], logger: Any, request: Any) -> Any:  # noqa: A002
+        event_id = body.get("event_id") if isinstance(body, dict) else None
+        if isinstance(event_id, str) and event_id and not seen.first_time(event_id):
+            retry = (request.headers.get("x-slack-retry-num") or ["?"])[0] if request is not None else "?"
+            logger.info("event %s delivered again (retry %s): acknowledged, not answered again", event_id, retry)
+            return BoltResponse(status=200, body="")
+        return next()
+
+    return seen

@@ -1,0 +1,474 @@
+"""Answers as Block Kit (slack_sdk.models.blocks), and the same blocks as terminal text.
+
+Everything that comes from a seed file or from a user passes through `escape` before it is put
+into mrkdwn or plain_text, so nothing indexed can ping @channel, mention someone or disguise a link.
+Slack's limits are kept here: at most 50 blocks, 3000 characters a section text, 75 a button
+label, 2000 a button value; long text is cut with an ellipsis.
+
+This module imports nothing from Bolt and nothing from the store's internals: it reads the
+attributes the store's search results and reports have.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+MAX_BLOCKS = 50
+MAX_SECTION = 3000
+MAX_CONTEXT = 3000
+MAX_BUTTON_VALUE = 2000
+MAX_FALLBACK = 3000
+MAX_QUERY = 500
+ELLIPSIS = "…"
+ZWSP = "\u200b"
+
+SHARE_ACTION = "factbot_share"
+MORE_ACTION = "factbot_more"
+MAIN_COMMAND = "/factbot"
+
+
+@dataclass
+class Message:
+    """What is sent to Slack (or printed by the shell): a plain-text fallback and blocks as dicts."""
+
+    text: str
+    blocks: list[dict] = field(default_factory=list)
+
+    def payload(self) -> dict:
+        return {"text": self.text, "blocks": self.blocks}
+
+
+# --- text helpers -------------------------------------------------------------------------
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # no seed drives a terminal or a client
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack treats as control characters in message text.
+
+    Control characters (other than tab and newline) are dropped as well.
+    """
+    text = _CONTROL.sub("", str(text))
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, ending with an ellipsis when it was cut."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    if limit <= 1:
+        return ELLIPSIS[:limit]
+    return text[: limit - 1].rstrip() + ELLIPSIS
+
+
+def clip_escaped(text: str, limit: int) -> str:
+    """escape(text) cut so that the escaped result is at most `limit` characters."""
+    out = escape(text)
+    if len(out) <= limit:
+        return out
+    budget = limit
+    while budget > 0:
+        out = escape(clip(text, budget))
+        if len(out) <= limit:
+            return out
+        budget = min(budget - 1, int(budget * limit / len(out)))
+    return ELLIPSIS[:limit]
+
+
+def _merge_spans(spans: Iterable[Sequence[int]], length: int) -> list[tuple[int, int]]:
+    cleaned = []
+    for span in spans or ():
+        try:
+            start, end = int(span[0]), int(span[1])
+        except (TypeError, ValueError, IndexError):
+            continue
+        start, end = max(0, start), min(length, end)
+        if end > start:
+            cleaned.append((start, end))
+    cleaned.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in cleaned:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _is_ascii_word(ch: str) -> bool:
+    return ch.isascii() and (ch.isalnum() or ch == "_")
+
+
+def bold_spans(text: str, spans: Iterable[Sequence[int]]) -> str:
+    """mrkdwn for `text` (escaped) with the character spans in bold.
+
+    Slack only honours `*` at word boundaries: a span inside a Latin word grows to the whole word;
+    next to other letters (Chinese, say) a zero-width space marks the boundary.
+    """
+    if _CONTROL.search(text):  # drop control characters first, keeping the spans on the same words
+        position, kept = [], []
+        for ch in text:
+            position.append(len(kept))
+            if not _CONTROL.match(ch):
+                kept.append(ch)
+        position.append(len(kept))
+        spans = [(position[s], position[e]) for s, e in _merge_spans(spans, len(text))]
+        text = "".join(kept)
+    merged = []
+    for start, end in _merge_spans(spans, len(text)):  # Slack's bold does not cross a line break
+        for piece in re.finditer(r"[^\n]+", text[start:end]):
+            merged.append((start + piece.start(), start + piece.end()))
+    grown: list[tuple[int, int]] = []
+    for start, end in merged:
+        while start > 0 and _is_ascii_word(text[start - 1]) and _is_ascii_word(text[start]):
+            start -= 1
+        while end < len(text) and _is_ascii_word(text[end]) and _is_ascii_word(text[end - 1]):
+            end += 1
+        # whitespace at the edges of a bold run breaks Slack's bold: keep it outside
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end <= start:
+            continue
+        # neighbouring words ("Seres Automotive") become one bold run
+        if grown and (start <= grown[-1][1] or set(text[grown[-1][1]:start]) <= {" "}) \
+                and "\n" not in text[grown[-1][0]:end]:
+            grown[-1] = (grown[-1][0], max(grown[-1][1], end))
+        else:
+            grown.append((start, end))
+    out: list[str] = []
+    pos = 0
+    for start, end in grown:
+        if not escape(text[start:end]).strip():
+            continue
+        out.append(escape(text[pos:start]))
+        before = ZWSP if start > 0 and text[start - 1].isalnum() else ""
+        after = ZWSP if end < len(text) and text[end].isalnum() else ""
+        out.append(f"{before}*{escape(text[start:end])}*{after}")
+        pos = end
+    out.append(escape(text[pos:]))
+    return "".join(out)
+
+
+def fit_bold(text: str, spans: Iterable[Sequence[int]], limit: int = MAX_SECTION) -> str:
+    """bold_spans(text, spans), cut (with an ellipsis) so that the mrkdwn fits in `limit` characters."""
+    spans = list(spans or ())
+    budget = limit
+    while budget > 1:
+        if len(text) <= budget:
+            cut, keep = text, spans
+        else:
+            cut = text[: budget - 1].rstrip() + ELLIPSIS
+            keep = [(s, min(e, len(cut) - 1)) for s, e in _merge_spans(spans, len(text)) if s < len(cut) - 1]
+        out = bold_spans(cut, keep)
+        if len(out) <= limit:
+            return out
+        # escaping and bold markers make the text longer: shrink in proportion, at least by one
+        budget = min(budget - 1, int(budget * limit / len(out)))
+    return ELLIPSIS[:limit]
+
+
+def mrkdwn(text: str) -> MarkdownTextObject:
+    """A mrkdwn text object with Slack's auto-linking of names and URLs turned off."""
+    return MarkdownTextObject(text=text, verbatim=True)
+
+
+def section(text: str) -> SectionBlock:
+    return SectionBlock(text=mrkdwn(text if len(text) <= MAX_SECTION else text[: MAX_SECTION - 1] + ELLIPSIS))
+
+
+def context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[mrkdwn(text if len(text) <= MAX_CONTEXT else text[: MAX_CONTEXT - 1] + ELLIPSIS)])
+
+
+def _chunk_lines(lines: list[str], limit: int = MAX_SECTION) -> list[str]:
+    """Join lines into texts of at most `limit` characters (a longer line is cut)."""
+    chunks: list[str] = []
+    current = ""
+    for line in lines:
+        line = line if len(line) <= limit else line[: limit - 1] + ELLIPSIS
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            chunks.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _dicts(blocks: list[Block]) -> list[dict]:
+    return [b.to_dict() for b in blocks[:MAX_BLOCKS]]
+
+
+# --- button values ------------------------------------------------------------------------
+
+
+def encode_value(query: str, offset: int) -> str:
+    """A button value naming a page of a search: {"q": query, "o": offset}, at most 2000 chars."""
+    query = query[:MAX_QUERY]
+    while True:
+        value = json.dumps({"q": query, "o": int(offset)}, ensure_ascii=False, separators=(",", ":"))
+        if len(value) <= MAX_BUTTON_VALUE:
+            return value
+        query = query[: max(0, len(query) - (len(value) - MAX_BUTTON_VALUE) - 1)]
+
+
+def decode_value(value: Any, max_offset: int = 1000) -> tuple[str, int] | None:
+    """(query, offset) from a button value, or None when it is not one of ours.
+
+    A button value arrives from the user's client and can be forged: only a search page is ever
+    read from it, never an instruction.
+    """
+    if not isinstance(value, str) or len(value) > MAX_BUTTON_VALUE:
+        return None
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    query, offset = data.get("q"), data.get("o", 0)
+    if not isinstance(query, str) or not query.strip() or isinstance(offset, bool) or not isinstance(offset, int):
+        return None
+    if offset < 0 or offset > max_offset:
+        return None
+    return query[:MAX_QUERY], offset
+
+
+# --- answers ------------------------------------------------------------------------------
+
+
+def _date(published: str) -> str:
+    return (published or "").split("T")[0]
+
+
+def citations_text(citations: Iterable[int]) -> str:
+    return "".join(f"[{int(c)}]" for c in citations or ())
+
+
+def hit_context(hit: Any) -> str:
+    """title · source · date · section · [5][13], escaped, for a context block."""
+    article = hit.article
+    parts = [
+        f"_{clip_escaped(article.title, 300)}_",
+        clip_escaped(article.source, 100),
+        escape(_date(article.published)),
+        clip_escaped(hit.section, 300),
+        escape(clip(citations_text(hit.citations), 200)),
+    ]
+    return " · ".join(p for p in parts if p and p != "__")
+
+
+def _fallback_hit(n: int, hit: Any) -> str:
+    return f"{n}. {escape(clip(hit.text, 400))} ({clip_escaped(hit.article.title, 120)} {escape(citations_text(hit.citations))})"
+
+
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def render_answer(
+    result: Any,
+    *,
+    offset: int = 0,
+    share: bool = False,
+    more: bool = True,
+    shared_by: str | None = None,
+    suggestions: Sequence[str] = (),
+) -> Message:
+    """A page of facts answering `result.query` (a store SearchResult).
+
+    share: add a "Share in channel" button (for ephemeral answers); more: add a "More results"
+    button when the store says there is more; shared_by: a user ID, for a shared answer.
+    When there are no hits this is the no-match message with `suggestions`.
+    """
+    query = result.query
+    if not result.hits:
+        return render_no_match(query, suggestions, offset=offset)
+    blocks: list[Block] = []
+    if shared_by and _USER_ID.match(shared_by):
+        blocks.append(context(f"Shared by <@{shared_by}>"))
+    first, last = offset + 1, offset + len(result.hits)
+    facts = f"Fact {first}" if first == last else f"Facts {first}–{last}"
+    blocks.append(section(f"*You asked:* {clip_escaped(query, 2000)}\n{facts} from the digests:"))
+    fallback = [f"You asked: {escape(clip(query, 300))}"]
+    actions: list[ButtonElement] = []
+    if share:
+        actions.append(
+            ButtonElement(text="Share in channel", action_id=SHARE_ACTION, value=encode_value(query, offset), style="primary")
+        )
+    if more and result.has_more:
+        actions.append(ButtonElement(text="More results", action_id=MORE_ACTION, value=encode_value(query, last)))
+    room = MAX_BLOCKS - len(blocks) - (1 if actions else 0)
+    for n, hit in enumerate(result.hits, start=first):
+        if room < 2:
+            break
+        blocks.append(SectionBlock(text=mrkdwn(fit_bold(hit.text, hit.spans, MAX_SECTION))))
+        blocks.append(context(hit_context(hit)))
+        room -= 2
+        fallback.append(_fallback_hit(n, hit))
+    if actions:
+        blocks.append(ActionsBlock(block_id="factbot_buttons", elements=actions))
+    return Message(text=clip("\n".join(fallback), MAX_FALLBACK), blocks=_dicts(blocks))
+
+
+def render_no_match(query: str, suggestions: Sequence[str] = (), offset: int = 0) -> Message:
+    q = clip_escaped(query, 1000)
+    if offset > 0:
+        head = f"No more facts for “{q}”."
+    else:
+        head = f"I couldn't find a confident match for “{q}”."
+    blocks: list[Block] = [section(head)]
+    text = head
+    if suggestions:
+        lines = [f"• {clip_escaped(s, 200)}" for s in list(suggestions)[:10]]
+        blocks.append(section("*Try asking about:*\n" + "\n".join(lines)))
+        text += " Try asking about: " + "; ".join(clip_escaped(s, 200) for s in list(suggestions)[:10])
+    blocks.append(context(f"`{MAIN_COMMAND} sources` lists every indexed article; `{MAIN_COMMAND} help` shows how to ask."))
+    return Message(text=clip(text, MAX_FALLBACK), blocks=_dicts(blocks))
+
+
+def render_help(commands: Sequence[str] = ()) -> Message:
+    topics = [c for c in commands if c != MAIN_COMMAND]
+    raw = [
+        f"• `{MAIN_COMMAND} <question>`: the facts that best match, 5 at a time (only you see them; a button shares them)",
+        f"• `{MAIN_COMMAND} sources`: the indexed articles and how many facts each has",
+        f"• `{MAIN_COMMAND} help`: this message",
+        f"• `{MAIN_COMMAND} reload`: re-read the seed files (admins only)",
+        "• `@factbot <question>` in a channel: answered in the thread",
+        "• a direct message to factbot: answered in the conversation",
+    ]
+    if topics:
+        raw.append("• topic commands ask `<topic> <text>`: " + ", ".join(f"`{c} <text>`" for c in topics))
+    examples = [f"`{MAIN_COMMAND} azure margins`", "`@factbot what about fairwater 2?`"]
+    if topics:
+        examples.insert(0, f"`{topics[0]} {'seres' if topics[0] == '/ipo' else 'margins'}`")
+    raw.append("Examples: " + ", ".join(examples))
+    lines = ["*factbot* answers questions from the team's article digests with sourced facts."]
+    lines += [escape(line) for line in raw]
+    text = "\n".join(lines)
+    return Message(text=clip(text, MAX_FALLBACK), blocks=_dicts([section(c) for c in _chunk_lines(lines)]))
+
+
+def render_sources(sources: Sequence[Any], counts: tuple[int, int] | None = None) -> Message:
+    articles = len(sources)
+    facts = sum(int(getattr(s, "facts", 0) or 0) for s in sources)
+    if counts is not None:
+        articles, facts = counts
+    head = f"*Indexed:* {articles} article{'s' if articles != 1 else ''}, {facts} fact{'s' if facts != 1 else ''}"
+    if not sources:
+        return Message(text=f"Indexed: {articles} articles, {facts} facts. Nothing is indexed yet.",
+                       blocks=_dicts([section(head + "\nNothing is indexed yet.")]))
+    lines = []
+    for s in sources:
+        lines.append(
+            f"• *{clip_escaped(s.title, 300)}*\n   {clip_escaped(s.source, 100)} · {escape(_date(s.published))}"
+            f" · {int(s.facts)} fact{'s' if int(s.facts) != 1 else ''} · `{clip_escaped(s.file, 200)}`"
+        )
+    chunks = _chunk_lines(lines)
+    blocks: list[Block] = [section(head)]
+    shown = 0
+    for chunk in chunks:
+        if len(blocks) >= MAX_BLOCKS - 1:
+            break
+        blocks.append(section(chunk))
+        shown += chunk.count("\n• ") + 1
+    if shown < len(sources):
+        blocks.append(context(f"… and {len(sources) - shown} more"))
+    text = f"Indexed: {articles} articles, {facts} facts: " + "; ".join(clip_escaped(s.title, 100) for s in sources[:20])
+    return Message(text=clip(text, MAX_FALLBACK), blocks=_dicts(blocks))
+
+
+def render_reload_report(report: Any) -> Message:
+    """The counts after a reload and every failed file with its reasons."""
+    files = list(getattr(report, "files", []) or [])
+    by_status: dict[str, int] = {}
+    for f in files:
+        by_status[f.status] = by_status.get(f.status, 0) + 1
+    failed = [f for f in files if f.status == "failed"]
+    took = float(getattr(report, "took_ms", 0.0) or 0.0) / 1000.0
+    verdict = "Reload finished" if report.ok else "Reload finished with errors"
+    head = (
+        f"*{verdict}* in {took:.1f} s: the index now holds {report.articles} articles and {report.facts} facts.\n"
+        f"Files: {by_status.get('loaded', 0)} loaded, {by_status.get('unchanged', 0)} unchanged, "
+        f"{by_status.get('failed', 0)} failed"
+        + (f", {len(report.removed)} removed." if getattr(report, "removed", None) else ".")
+    )
+    lines = []
+    for f in failed:
+        reasons = "; ".join(str(e) for e in (f.errors or [])) or "unknown error"
+        lines.append(f"• `{clip_escaped(f.path, 300)}`: {clip_escaped(reasons, 2500)}")
+    blocks: list[Block] = [section(head)]
+    text = head.replace("*", "")
+    if lines:
+        blocks.append(section("*Failed files:*"))
+        chunks = _chunk_lines(lines)
+        for i, chunk in enumerate(chunks):
+            if len(blocks) >= MAX_BLOCKS - 1:
+                blocks.append(context(f"… and more failed files ({len(chunks) - i} more sections)"))
+                break
+            blocks.append(section(chunk))
+        text += "\nFailed files:\n" + "\n".join(lines)
+    return Message(text=clip(text, MAX_FALLBACK), blocks=_dicts(blocks))
+
+
+def render_notice(text: str) -> Message:
+    """A one-line message (already escaped mrkdwn)."""
+    return Message(text=clip(text, MAX_FALLBACK), blocks=_dicts([section(text)]))
+
+
+# --- blocks as terminal text --------------------------------------------------------------
+
+_BOLD = re.compile(r"(?<![\w*])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![\w*])")
+_ITALIC = re.compile(r"(?<![\w_])_(?!\s)([^_\n]+?)(?<!\s)_(?![\w_])")
+_CODE = re.compile(r"`([^`\n]+)`")
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
+
+
+def mrkdwn_to_text(text: str, bold: tuple[str, str] = ("", "")) -> str:
+    """Readable terminal text from our mrkdwn: markers dropped (or turned into `bold`), entities decoded."""
+    text = _CONTROL.sub("", text)
+    text = _BOLD.sub(lambda m: f"{bold[0]}{m.group(1)}{bold[1]}", text).replace(ZWSP, "")
+    text = _ITALIC.sub(lambda m: m.group(1), text)
+    text = _CODE.sub(lambda m: m.group(1), text)
+    text = _MENTION.sub(lambda m: "@" + (m.group(2) or m.group(1)), text)
+    return unescape(text)
+
+
+def blocks_to_text(blocks: Sequence[dict], bold: tuple[str, str] = ("", "")) -> str:
+    """The same blocks Slack shows, as plain text for a terminal (the shell run mode)."""
+    out: list[str] = []
+    for block in blocks:
+        kind = block.get("type")
+        if kind == "section":
+            out.append(mrkdwn_to_text(block.get("text", {}).get("text", ""), bold))
+        elif kind == "context":
+            parts = [mrkdwn_to_text(e.get("text", ""), bold) for e in block.get("elements", []) if "text" in e]
+            out.append("    " + " ".join(parts))
+        elif kind == "actions":
+            labels = [e.get("text", {}).get("text", "") for e in block.get("elements", [])]
+            out.append("    " + "  ".join(f"[{label}]" for label in labels if label))
+        elif kind == "divider":
+            out.append("-" * 40)
+        elif kind == "header":
+            out.append(block.get("text", {}).get("text", ""))
+    return "\n".join(out)

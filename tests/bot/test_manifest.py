@@ -1,0 +1,124 @@
+"""`factbot manifest`: the Slack app manifest, valid against SchemaStore's schema, in both modes."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.config import Settings
+from bot.manifest import build_manifest, to_yaml
+
+SCHEMA = json.loads(Path("/work/shared/schemas/slack-app-manifest.schema.json").read_text("utf-8"))
+
+
+def _cli(args: list[str], **env: str) -> str:
+    base = {k: "" for k in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "FACTBOT_COMMANDS")}
+    base.update(env)
+    result = CliRunner().invoke(main, args, env={k: v or None for k, v in base.items()})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_socket_mode_manifest_is_valid():
+    data = json.loads(_cli(["manifest", "--json"]))
+    jsonschema.validate(data, SCHEMA)
+    settings = data["settings"]
+    assert settings["socket_mode_enabled"] is True
+    assert "request_url" not in settings["event_subscriptions"] and "request_url" not in settings["interactivity"]
+    assert settings["interactivity"]["is_enabled"] is True
+    assert settings["event_subscriptions"]["bot_events"] == ["app_mention", "message.im"]
+    assert [c["command"] for c in data["features"]["slash_commands"]] == ["/factbot", "/ipo", "/azure"]
+    assert all("url" not in c for c in data["features"]["slash_commands"])
+    assert set(data["oauth_config"]["scopes"]["bot"]) >= {"commands", "app_mentions:read", "chat:write",
+                                                          "im:history", "users:read"}
+    assert data["features"]["bot_user"]["display_name"] == "factbot"
+    assert data["display_information"]["name"] == "factbot"
+
+
+def test_http_manifest_points_every_request_url_at_slack_events():
+    data = json.loads(_cli(["manifest", "--json", "--url", "https://factbot.example.com/"],
+                           FACTBOT_COMMANDS="/ipo,/azure,chips"))
+    jsonschema.validate(data, SCHEMA)
+    url = "https://factbot.example.com/slack/events"
+    assert data["settings"]["socket_mode_enabled"] is False
+    assert data["settings"]["event_subscriptions"]["request_url"] == url
+    assert data["settings"]["interactivity"]["request_url"] == url
+    assert [c["command"] for c in data["features"]["slash_commands"]] == ["/factbot", "/ipo", "/azure", "/chips"]
+    assert {c["url"] for c in data["features"]["slash_commands"]} == {url}
+
+
+def test_an_app_token_means_socket_mode_even_with_a_url():
+    data = json.loads(_cli(["manifest", "--json", "--url", "https://x.example"], SLACK_APP_TOKEN="xapp-1-x"))
+    jsonschema.validate(data, SCHEMA)
+    assert data["settings"]["socket_mode_enabled"] is True
+    assert "request_url" not in data["settings"]["interactivity"]
+
+
+def test_default_output_is_readable_yaml_of_the_same_manifest():
+    text = _cli(["manifest", "--url", "https://factbot.example.com"])
+    assert text.startswith("_metadata:\n  major_version: 1\n")
+    assert "\n  bot_user:\n    display_name: factbot\n" in text
+    assert '\n    - command: "/factbot"\n' in text
+    assert "socket_mode_enabled: false" in text
+    assert _parse_yaml_subset(text) == build_manifest(Settings(), url="https://factbot.example.com")
+
+
+@pytest.mark.parametrize("url", [None, "https://factbot.example.com"])
+def test_yaml_round_trips(url):
+    manifest = build_manifest(Settings(commands=("/ipo", "/azure: x", "/yes")), url=url)
+    assert _parse_yaml_subset(to_yaml(manifest)) == manifest
+
+
+def _parse_yaml_subset(text: str):
+    """A parser for exactly the YAML subset to_yaml writes (no PyYAML in the venv): block maps and lists."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+
+    def scalar(s: str):
+        s = s.strip()
+        if s.startswith('"'):
+            return json.loads(s)
+        if s in ("true", "false"):
+            return s == "true"
+        if s == "null":
+            return None
+        if s == "[]":
+            return []
+        if s == "{}":
+            return {}
+        try:
+            return int(s)
+        except ValueError:
+            return s
+
+    def block(i: int, indent: int):
+        if lines[i].strip().startswith("- "):
+            out = []
+            while i < len(lines) and _indent(lines[i]) == indent and lines[i].strip().startswith("- "):
+                rest = lines[i].strip()[2:]
+                if ": " in rest or rest.endswith(":"):
+                    lines[i] = " " * (indent + 2) + rest
+                    value, i = block(i, indent + 2)
+                else:
+                    value, i = scalar(rest), i + 1
+                out.append(value)
+            return out, i
+        out = {}
+        while i < len(lines) and _indent(lines[i]) == indent:
+            key, _, rest = lines[i].strip().partition(":")
+            if rest.strip():
+                out[key] = scalar(rest)
+                i += 1
+            else:
+                out[key], i = block(i + 1, _indent(lines[i + 1]))
+        return out, i
+
+    value, _ = block(0, 0)
+    return value
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))

@@ -1,0 +1,98 @@
+"""`factbot socket` (and `factbot run` with SLACK_APP_TOKEN) end to end against a local Socket Mode server."""
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from tests.slack_standin import (
+    APP_TOKEN,
+    BOT_TOKEN,
+    BOT_USER_ID,
+    BotProcess,
+    block_action,
+    bot_env,
+    copy_seeds,
+    event_callback,
+    mention,
+    slash_command,
+)
+
+
+def _envelope(kind: str, payload: dict, retry_attempt: int = 0) -> dict:
+    envelope = {"envelope_id": str(uuid.uuid4()), "type": kind, "payload": payload,
+                "accepts_response_payload": kind != "events_api"}
+    if kind == "events_api":
+        envelope.update({"retry_attempt": retry_attempt, "retry_reason": "timeout" if retry_attempt else ""})
+    return envelope
+
+
+def _sections(call) -> list[str]:
+    return [b["text"]["text"] for b in call.blocks if b["type"] == "section"]
+
+
+@pytest.fixture
+def socket_bot(slack_api, socket_mode_server, tmp_path):
+    slack_api.ws_url = socket_mode_server.url
+    env = bot_env(slack_api, tmp_path / "factbot.db", copy_seeds(tmp_path / "seeds"), SLACK_APP_TOKEN=APP_TOKEN,
+                  SLACK_SIGNING_SECRET="", FACTBOT_ADMIN_USERS="U0ADMIN")
+    proc = BotProcess(["socket"], env, tmp_path)
+    proc.wait_until(socket_mode_server.connected.is_set)
+    yield proc
+    proc.stop()
+
+
+def test_socket_mode_answers_mentions_commands_and_buttons_once(socket_bot, slack_api, socket_mode_server):
+    server, slack = socket_mode_server, slack_api
+    (opened,) = slack.calls_to("apps.connections.open")
+    assert opened.headers["authorization"] == f"Bearer {APP_TOKEN}"
+
+    # a mention in a thread: acked by envelope_id, answered in the thread
+    event = mention(f"<@{BOT_USER_ID}> fairwater 2", ts="1700003000.000002", thread_ts="1700003000.000001",
+                    channel="C0SOCKET")
+    payload = event_callback(event, event_id="Ev0SOCKET1")
+    first = server.send(_envelope("events_api", payload))
+    server.wait_ack(first)
+    (answer,) = slack.wait_for("chat.postMessage", channel="C0SOCKET")
+    assert answer.params["thread_ts"] == "1700003000.000001"
+    assert _sections(answer)[0].startswith("*You asked:* fairwater 2")
+
+    # Slack delivers the same event again (retry_attempt 1, same event_id): acked, not answered again
+    again = server.send(_envelope("events_api", payload, retry_attempt=1))
+    assert server.wait_ack(again).get("payload") in (None, {})
+
+    # a slash command: acked, answered on the response_url
+    command = server.send(_envelope("slash_commands", slash_command("/ipo", "seres", slack.response_url("sm-ipo"))))
+    server.wait_ack(command)
+    (reply,) = slack.wait_for("response/sm-ipo")
+    assert reply.params["response_type"] == "ephemeral"
+    assert _sections(reply)[0].startswith("*You asked:* ipo seres")
+
+    # a button: More results
+    more = block_action("factbot_more", json.dumps({"q": "ipo seres", "o": 5}), slack.response_url("sm-more"))
+    server.wait_ack(server.send(_envelope("interactive", more)))
+    (page,) = slack.wait_for("response/sm-more")
+    assert page.params["replace_original"] is True
+
+    # an admin's reload: the ack itself says "Reloading…", the report follows on the response_url
+    reload_cmd = slash_command("/factbot", "reload", slack.response_url("sm-reload"), user="U0ADMIN")
+    ack = server.wait_ack(server.send(_envelope("slash_commands", reload_cmd)))
+    assert ack["payload"] == {"text": "Reloading…", "response_type": "ephemeral"}
+    (report,) = slack.wait_for("response/sm-reload")
+    assert "Reload finished" in report.text
+
+    assert len(slack.quiet_for("chat.postMessage", 1.0, channel="C0SOCKET")) == 1
+    output = socket_bot.output()
+    assert APP_TOKEN not in output and BOT_TOKEN not in output
+
+
+def test_run_uses_socket_mode_when_the_app_token_is_set(slack_api, socket_mode_server, tmp_path):
+    slack_api.ws_url = socket_mode_server.url
+    env = bot_env(slack_api, tmp_path / "factbot.db", copy_seeds(tmp_path / "seeds"), SLACK_APP_TOKEN=APP_TOKEN)
+    proc = BotProcess(["run"], env, tmp_path)
+    try:
+        proc.wait_until(socket_mode_server.connected.is_set)
+        assert slack_api.calls_to("apps.connections.open")
+    finally:
+        proc.stop()

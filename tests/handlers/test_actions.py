@@ -1,0 +1,43 @@
+"""handlers/actions.py in-process: More results and Share in channel, and forged values."""
+from __future__ import annotations
+
+import json
+
+from tests.slack_standin import block_action
+
+
+def test_more_in_a_dm_follows_at_top_level(inprocess):
+    message = {"type": "message", "ts": "9.000001"}
+    inprocess.action(block_action("factbot_more", json.dumps({"q": "ipo seres", "o": 5}),
+                                  inprocess.slack.response_url("m"), channel="D0DM", ephemeral=False, message=message))
+    (call,) = inprocess.slack.wait_for("chat.postMessage", channel="D0DM")
+    assert "thread_ts" not in call.params
+    assert "Fact 6" in call.blocks[0]["text"]["text"] or "Facts 6–" in call.blocks[0]["text"]["text"]
+
+
+def test_more_on_a_top_level_channel_message_threads_under_it(inprocess):
+    message = {"type": "message", "ts": "9.000002"}
+    inprocess.action(block_action("factbot_more", json.dumps({"q": "ipo seres", "o": 5}),
+                                  inprocess.slack.response_url("m"), channel="C0TOP", ephemeral=False, message=message))
+    (call,) = inprocess.slack.wait_for("chat.postMessage", channel="C0TOP")
+    assert call.params["thread_ts"] == "9.000002"
+
+
+def test_past_the_last_page_says_so(inprocess):
+    inprocess.action(block_action("factbot_more", json.dumps({"q": "ipo seres", "o": 500}),
+                                  inprocess.slack.response_url("end")))
+    (call,) = inprocess.slack.wait_for("response/end")
+    assert "No more facts" in call.text
+
+
+def test_share_failure_keeps_the_ephemeral_answer_and_explains(inprocess):
+    inprocess.slack.answer_next("chat.postMessage", {"ok": False, "error": "is_archived"})
+    inprocess.action(block_action("factbot_share", json.dumps({"q": "ipo", "o": 0}),
+                                  inprocess.slack.response_url("s"), channel="C0DOWN"))
+    (call,) = inprocess.slack.wait_for("response/s")
+    assert "couldn't share that here (is_archived)" in call.text and "delete_original" not in call.params
+
+
+def test_an_unknown_action_is_not_handled(inprocess):
+    resp = inprocess.action(block_action("factbot_reload", "{}", inprocess.slack.response_url("x")))
+    assert resp.status == 404

@@ -1,0 +1,55 @@
+"""handlers/commands.py in-process: /factbot and topic commands, help on empty text, reload rights."""
+from __future__ import annotations
+
+import json
+
+from tests.handlers.conftest import make_bot
+from tests.slack_standin import slash_command
+
+
+def test_empty_factbot_command_shows_help(inprocess):
+    resp = inprocess.command(slash_command("/factbot", "  ", inprocess.slack.response_url("empty")))
+    assert resp.status == 200 and resp.body == ""
+    (call,) = inprocess.slack.wait_for("response/empty")
+    assert "answers questions from the team's article digests" in call.text
+
+
+def test_topic_command_with_no_text_asks_the_topic(inprocess):
+    inprocess.command(slash_command("/ipo", "", inprocess.slack.response_url("ipo")))
+    (call,) = inprocess.slack.wait_for("response/ipo")
+    assert call.blocks[0]["text"]["text"].startswith("*You asked:* ipo\n")
+
+
+def test_command_text_is_unescaped_before_searching_and_escaped_in_the_answer(inprocess):
+    # Slack escapes &, < and > in command text; the query is the user's text, shown escaped once
+    inprocess.command(slash_command("/factbot", "azure &amp; margins &lt;2&gt;", inprocess.slack.response_url("esc")))
+    (call,) = inprocess.slack.wait_for("response/esc")
+    assert call.blocks[0]["text"]["text"].startswith("*You asked:* azure &amp; margins &lt;2&gt;\n")
+    more = [e for b in call.blocks if b["type"] == "actions" for e in b["elements"]]
+    assert json.loads(more[0]["value"])["q"] == "azure & margins <2>"
+
+
+def test_reload_by_a_stranger_is_refused_in_the_ack(inprocess):
+    resp = inprocess.command(slash_command("/factbot", "reload", inprocess.slack.response_url("r"), user="U0NOBODY"))
+    assert json.loads(resp.body)["text"].startswith("Sorry, only factbot's admins")
+    assert inprocess.slack.quiet_for("response/r", 0.6) == []
+    assert inprocess.slack.calls_to("users.info") == []  # workspace admins not opted in: never asked
+
+
+def test_workspace_admin_check_failing_means_no(slack_api, tmp_path):
+    bot = make_bot(slack_api, tmp_path, admins_from_workspace=True)
+    slack_api.answer_next("users.info", {"ok": False, "error": "internal_error"})
+    bot.command(slash_command("/factbot", "reload", slack_api.response_url("r"), user="U0MAYBE"))
+    (call,) = slack_api.wait_for("response/r")
+    assert "only factbot's admins" in call.text
+    assert len(slack_api.calls_to("users.info")) == 1
+
+
+def test_reload_while_another_runs_says_busy(inprocess):
+    from store.index import _ReloadLock
+
+    with _ReloadLock(inprocess.index.db_path, wait=True):
+        resp = inprocess.command(slash_command("/factbot", "reload", inprocess.slack.response_url("busy"), user="U0ADMIN"))
+        assert json.loads(resp.body)["text"] == "Reloading…"
+        (call,) = inprocess.slack.wait_for("response/busy")
+    assert "already running" in call.text

@@ -1,0 +1,60 @@
+"""handlers/core.py and handlers/middleware.py: query cleaning, intents, the seen-events set."""
+from __future__ import annotations
+
+import threading
+
+from handlers.core import Intent, clean_text, parse_intent, strip_shell_mention
+from handlers.middleware import SeenEvents
+
+
+def test_clean_text():
+    assert clean_text("<@U123> ipo  seres") == "ipo seres"
+    assert clean_text("<@U123|factbot> what about <#C1|general>?") == "what about general ?"
+    assert clean_text("<!here> <https://a.example|A link> and <mailto:x@y.z>") == "A link and mailto:x@y.z"
+    assert clean_text("a &amp; b &lt;c&gt;") == "a & b <c>"
+    assert clean_text(None) == "" and clean_text("<@W0ENTERPRISE>") == ""
+
+
+def test_parse_intent():
+    assert parse_intent("") == Intent("help")
+    assert parse_intent("HELP") == Intent("help")
+    assert parse_intent("sources") == Intent("sources")
+    assert parse_intent("reload!") == Intent("reload")
+    assert parse_intent("reload the ipo facts") == Intent("search", "reload the ipo facts")
+    assert parse_intent("seres", command="/ipo") == Intent("search", "ipo seres")
+    assert parse_intent("reload", command="/ipo") == Intent("search", "ipo reload")
+    assert parse_intent("help", command="/azure") == Intent("search", "azure help")
+    assert parse_intent("sources", command="/factbot") == Intent("sources")
+
+
+def test_strip_shell_mention():
+    assert strip_shell_mention("@factbot what about fairwater?") == "what about fairwater?"
+    assert strip_shell_mention("@factbot, reload") == "reload"
+
+
+def test_seen_events_forget_after_ttl_and_cap_their_size():
+    now = [0.0]
+    seen = SeenEvents(ttl=10, max_size=3, clock=lambda: now[0])
+    assert seen.first_time("a") and not seen.first_time("a")
+    now[0] = 11
+    assert seen.first_time("a")
+    for key in "bcde":
+        seen.first_time(key)
+    assert len(seen) <= 3
+
+
+def test_seen_events_are_thread_safe():
+    seen = SeenEvents()
+    wins = []
+    barrier = threading.Barrier(16)
+
+    def racer():
+        barrier.wait(timeout=5)
+        wins.append(seen.first_time("Ev1"))
+
+    threads = [threading.Thread(target=racer) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=5)
+    assert wins.count(True) == 1 and len(wins) == 16

@@ -1,0 +1,49 @@
+"""handlers/events.py in-process: mentions answered in their thread, DMs, what is ignored."""
+from __future__ import annotations
+
+from tests.slack_standin import BOT_USER_ID, direct_message, event_callback, mention
+
+
+def _asked(call) -> str:
+    return call.blocks[0]["text"]["text"].split("\n")[0]
+
+
+def test_mentions_are_stripped_wherever_they_are(inprocess):
+    text = f"<@{BOT_USER_ID}|factbot> what about <@U0OTHER> fairwater <#C0X|general> 2 <https://x.example|link>?"
+    inprocess.event(event_callback(mention(text, ts="1.000001", channel="C0STRIP")))
+    (call,) = inprocess.slack.wait_for("chat.postMessage", channel="C0STRIP")
+    assert "what about fairwater general 2 link ?" in _asked(call) and "<" not in _asked(call)
+    assert call.params["thread_ts"] == "1.000001"
+
+
+def test_a_bare_mention_gets_help_in_the_thread(inprocess):
+    inprocess.event(event_callback(mention(f"<@{BOT_USER_ID}>", ts="2.000001", thread_ts="2.000000", channel="C0BARE")))
+    (call,) = inprocess.slack.wait_for("chat.postMessage", channel="C0BARE")
+    assert call.params["thread_ts"] == "2.000000" and "/factbot sources" in call.text
+
+
+def test_dm_in_a_thread_is_answered_in_that_thread(inprocess):
+    inprocess.event(event_callback(direct_message("sources", ts="3.000002", thread_ts="3.000001", channel="D0T")))
+    (call,) = inprocess.slack.wait_for("chat.postMessage", channel="D0T")
+    assert call.params["thread_ts"] == "3.000001" and "2 articles" in call.text
+
+
+def test_bot_and_edited_messages_and_other_bots_mentions_are_ignored(inprocess):
+    events = [
+        mention(f"<@{BOT_USER_ID}> ipo", ts="4.1", channel="C0IGN") | {"bot_id": "B0OTHER"},
+        direct_message("ipo", ts="4.2", channel="D0IGN", subtype="message_deleted"),
+        direct_message("ipo", ts="4.3", channel="D0IGN", subtype="bot_message", bot_id="B0OTHER"),
+        direct_message("ipo", ts="4.4", channel="D0IGN", user=BOT_USER_ID),
+        {k: v for k, v in direct_message("ipo", ts="4.5", channel="D0IGN").items() if k != "user"},
+    ]
+    for event in events:
+        assert inprocess.event(event_callback(event)).status == 200
+    assert inprocess.slack.quiet_for("chat.postMessage", 0.8) == []
+
+
+def test_same_event_id_is_answered_once(inprocess):
+    payload = event_callback(mention(f"<@{BOT_USER_ID}> ipo", ts="5.1", channel="C0ONCE"), event_id="Ev0ONCE")
+    assert inprocess.event(payload).status == 200
+    assert inprocess.event(payload, retry_num=1).status == 200
+    assert inprocess.event(payload, retry_num=2).status == 200
+    assert len(inprocess.slack.quiet_for("chat.postMessage", 0.8, channel="C0ONCE")) == 1

@@ -1,0 +1,478 @@
+"""Stand-ins for Slack in tests: a Web API server, a Socket Mode server, signed requests, the bot as a subprocess.
+
+The approach follows slack-sdk's and slack-bolt's own test suites (a real HTTP server in a thread
+that records what the client sent; a real WebSocket server speaking Socket Mode envelopes), on
+127.0.0.1 with ephemeral ports, every wait bounded by a timeout. Nothing here imports the store.
+"""
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Callable
+
+from slack_sdk.signature import SignatureVerifier
+
+ROOT = Path(__file__).resolve().parent.parent
+BOT_TOKEN = "xoxb-1111-2222-STANDINbottoken"
+APP_TOKEN = "xapp-1-A111-3333-STANDINapptoken"
+SIGNING_SECRET = "standin-signing-secret-0123456789abcdef"
+BOT_USER_ID = "UBOT0001"
+BOT_ID = "BBOT0001"
+TEAM_ID = "T0STANDIN"
+WAIT = 10.0  # the longest any test waits for one thing
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --- the Web API stand-in -----------------------------------------------------------------
+
+
+@dataclass
+class Call:
+    """One request the stand-in received."""
+
+    method: str  # API method ("chat.postMessage") or "response/<name>" for response_url POSTs
+    params: dict
+    headers: dict
+    status: int = 200
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def blocks(self) -> list:
+        blocks = self.params.get("blocks") or []
+        return json.loads(blocks) if isinstance(blocks, str) else blocks
+
+    @property
+    def text(self) -> str:
+        return str(self.params.get("text") or "")
+
+    def all_text(self) -> str:
+        """The fallback text and every text in the blocks, joined (for asserting on content)."""
+        return self.text + "\n" + json.dumps(self.blocks, ensure_ascii=False)
+
+
+class WebAPIStandIn:
+    """A stand-in for https://slack.com/api/ that records every call and answers like Slack.
+
+    base_url goes into SLACK_API_URL; response_url(name) gives a response_url that lands here too.
+    fail(method, times, status, retry_after) makes the next `times` calls to `method` fail.
+    """
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.lock = threading.Lock()
+        self.failures: dict[str, list[tuple[int, int | None]]] = {}
+        self.canned: dict[str, list[dict]] = {}
+        self.users: dict[str, dict] = {}
+        self.ws_url: str | None = None
+        self._ts = 0
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # keep test output quiet
+                pass
+
+            def do_GET(self) -> None:
+                self._handle()
+
+            def do_POST(self) -> None:
+                self._handle()
+
+            def _handle(self) -> None:
+                parsed = urllib.parse.urlparse(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode("utf-8") if length else ""
+                params: dict = {k: v[0] for k, v in urllib.parse.parse_qs(parsed.query).items()}
+                if raw.startswith("{"):
+                    params.update(json.loads(raw))
+                elif raw:
+                    params.update({k: v[0] for k, v in urllib.parse.parse_qs(raw, keep_blank_values=True).items()})
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                if parsed.path.startswith("/api/"):
+                    method = parsed.path[len("/api/"):]
+                elif parsed.path.startswith("/response/"):
+                    method = "response/" + parsed.path[len("/response/"):]
+                else:
+                    method = parsed.path
+                status, extra_headers, body = standin._answer(method, params, headers)
+                with standin.lock:
+                    standin.calls.append(Call(method, params, headers, status))
+                data = body.encode("utf-8")
+                self.send_response(status)
+                for k, v in extra_headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    # -- configuration --
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.port}/response/{name}"
+
+    def fail(self, method: str, times: int = 1, status: int = 500, retry_after: int | None = None) -> None:
+        with self.lock:
+            self.failures.setdefault(method, []).extend([(status, retry_after)] * times)
+
+    def answer_next(self, method: str, body: dict) -> None:
+        """Answer the next call to `method` with `body` (HTTP 200), e.g. {"ok": False, "error": "not_in_channel"}."""
+        with self.lock:
+            self.canned.setdefault(method, []).append(body)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.calls.clear()
+            self.failures.clear()
+            self.canned.clear()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+    # -- what was received --
+
+    def calls_to(self, method: str, **where: Any) -> list[Call]:
+        with self.lock:
+            calls = list(self.calls)
+        return [c for c in calls if (c.method == method or (method.endswith("*") and c.method.startswith(method[:-1])))
+                and all(c.params.get(k) == v for k, v in where.items())]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = WAIT, **where: Any) -> list[Call]:
+        """The calls to `method` (matching `where`) once there are at least `count`; AssertionError on timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            calls = [c for c in self.calls_to(method, **where) if c.status == 200]
+            if len(calls) >= count:
+                return calls
+            if time.monotonic() > deadline:
+                with self.lock:
+                    seen = [(c.method, c.status) for c in self.calls]
+                raise AssertionError(f"expected {count} call(s) to {method} {where or ''} within {timeout}s; saw {seen}")
+            time.sleep(0.02)
+
+    def quiet_for(self, method: str, seconds: float, **where: Any) -> list[Call]:
+        """Wait `seconds`, then the calls to `method` that arrived (to prove something did NOT happen)."""
+        time.sleep(seconds)
+        return self.calls_to(method, **where)
+
+    # -- answers --
+
+    def _answer(self, method: str, params: dict, headers: dict) -> tuple[int, dict, str]:
+        with self.lock:
+            pending = self.failures.get(method)
+            failure = pending.pop(0) if pending else None
+            canned = self.canned.get(method)
+            canned_body = canned.pop(0) if canned else None
+        if failure is not None:
+            status, retry_after = failure
+            extra = {"Content-Type": "application/json"}
+            if retry_after is not None:
+                extra["Retry-After"] = str(retry_after)
+            error = "ratelimited" if status == 429 else "internal_error"
+            return status, extra, json.dumps({"ok": False, "error": error})
+        if method.startswith("response/"):
+            return 200, {"Content-Type": "text/html"}, "ok"
+        auth = headers.get("authorization", "")
+        wanted = "Bearer xapp-" if method == "apps.connections.open" else "Bearer xoxb-"
+        if not auth.startswith(wanted):
+            return 200, {"Content-Type": "application/json"}, json.dumps({"ok": False, "error": "not_authed"})
+        if canned_body is not None:
+            return 200, {"Content-Type": "application/json"}, json.dumps(canned_body)
+        body: dict = {"ok": True}
+        if method == "auth.test":
+            body.update({"url": "https://standin.slack.com/", "team": "Stand-in", "user": "factbot",
+                         "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "is_enterprise_install": False})
+        elif method == "chat.postMessage":
+            with self.lock:
+                self._ts += 1
+                ts = f"1700000000.{self._ts:06d}"
+            body.update({"channel": params.get("channel"), "ts": ts,
+                         "message": {"text": params.get("text"), "ts": ts, "bot_id": BOT_ID}})
+        elif method == "users.info":
+            user = self.users.get(params.get("user", ""))
+            body = {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        elif method == "apps.connections.open":
+            body = {"ok": True, "url": self.ws_url} if self.ws_url else {"ok": False, "error": "no_socket"}
+        return 200, {"Content-Type": "application/json"}, json.dumps(body)
+
+
+# --- Socket Mode stand-in -----------------------------------------------------------------
+
+
+class SocketModeStandIn:
+    """A WebSocket server speaking Socket Mode: `hello` on connect, then envelopes; records the acks."""
+
+    def __init__(self) -> None:
+        from websockets.sync.server import serve
+
+        self.outbox: "queue.Queue[dict]" = queue.Queue()
+        self.acks: list[dict] = []
+        self.received: list[Any] = []
+        self.connected = threading.Event()
+        self.lock = threading.Lock()
+        self.server = serve(self._connection, "127.0.0.1", 0)
+        self.port = self.server.socket.getsockname()[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/link?ticket=standin"
+
+    def _connection(self, ws: Any) -> None:
+        ws.send(json.dumps({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A111"},
+                            "debug_info": {"host": "standin", "approximate_connection_time": 3600}}))
+        self.connected.set()
+        while True:
+            try:
+                while True:
+                    ws.send(json.dumps(self.outbox.get_nowait()))
+            except queue.Empty:
+                pass
+            try:
+                message = ws.recv(timeout=0.05)
+            except TimeoutError:
+                continue
+            except Exception:  # connection closed
+                return
+            try:
+                data = json.loads(message)
+            except (TypeError, ValueError):
+                continue
+            with self.lock:
+                self.received.append(data)
+                if isinstance(data, dict) and "envelope_id" in data:
+                    self.acks.append(data)
+
+    def send(self, envelope: dict) -> str:
+        self.outbox.put(envelope)
+        return envelope["envelope_id"]
+
+    def wait_ack(self, envelope_id: str, timeout: float = WAIT) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                for ack in self.acks:
+                    if ack.get("envelope_id") == envelope_id:
+                        return ack
+            time.sleep(0.02)
+        raise AssertionError(f"no ack for envelope {envelope_id} within {timeout}s")
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+
+
+# --- what Slack sends ---------------------------------------------------------------------
+
+
+def signed_headers(body: str, timestamp: int | None = None, secret: str = SIGNING_SECRET,
+                   content_type: str = "application/x-www-form-urlencoded", retry_num: int | None = None) -> dict:
+    """Headers exactly as Slack signs a request: v0=HMAC-SHA256(secret, "v0:{ts}:{body}")."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    headers = {
+        "Content-Type": content_type,
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": SignatureVerifier(secret).generate_signature(timestamp=ts, body=body),
+    }
+    if retry_num is not None:
+        headers["X-Slack-Retry-Num"] = str(retry_num)
+        headers["X-Slack-Retry-Reason"] = "http_timeout"
+    return headers
+
+
+def slash_command(command: str, text: str, response_url: str, user: str = "U0ASKER", channel: str = "C0GENERAL") -> dict:
+    return {
+        "token": "legacy-verification-token", "team_id": TEAM_ID, "team_domain": "standin",
+        "channel_id": channel, "channel_name": "general", "user_id": user, "user_name": "asker",
+        "command": command, "text": text, "api_app_id": "A111", "is_enterprise_install": "false",
+        "response_url": response_url, "trigger_id": "111.222.standin",
+    }
+
+
+_event_counter = [0]
+
+
+def event_callback(event: dict, event_id: str | None = None) -> dict:
+    _event_counter[0] += 1
+    return {
+        "token": "legacy-verification-token", "team_id": TEAM_ID, "api_app_id": "A111", "type": "event_callback",
+        "event_id": event_id or f"Ev{int(time.time() * 1000)}{_event_counter[0]:04d}",
+        "event_time": int(time.time()), "event": event,
+        "authorizations": [{"enterprise_id": None, "team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True,
+                            "is_enterprise_install": False}],
+        "is_ext_shared_channel": False,
+    }
+
+
+def mention(text: str, ts: str, thread_ts: str | None = None, user: str = "U0ASKER", channel: str = "C0GENERAL") -> dict:
+    event = {"type": "app_mention", "user": user, "text": text, "ts": ts, "channel": channel, "event_ts": ts,
+             "team": TEAM_ID}
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event
+
+
+def direct_message(text: str, ts: str, user: str = "U0ASKER", channel: str = "D0ASKER", **extra: Any) -> dict:
+    event = {"type": "message", "channel_type": "im", "user": user, "text": text, "ts": ts, "channel": channel,
+             "event_ts": ts, "team": TEAM_ID}
+    event.update(extra)
+    return event
+
+
+def block_action(action_id: str, value: str, response_url: str, user: str = "U0ASKER", channel: str = "C0GENERAL",
+                 ephemeral: bool = True, message: dict | None = None) -> dict:
+    container = {"type": "message", "message_ts": (message or {}).get("ts", "1700000000.000001"),
+                 "channel_id": channel, "is_ephemeral": ephemeral}
+    payload = {
+        "type": "block_actions", "team": {"id": TEAM_ID, "domain": "standin"},
+        "user": {"id": user, "username": "asker", "name": "asker", "team_id": TEAM_ID},
+        "api_app_id": "A111", "token": "legacy-verification-token", "container": container,
+        "trigger_id": "111.222.standin", "channel": {"id": channel, "name": "general"},
+        "response_url": response_url,
+        "actions": [{"type": "button", "action_id": action_id, "block_id": "factbot_buttons", "value": value,
+                     "text": {"type": "plain_text", "text": "button"}, "action_ts": str(time.time())}],
+    }
+    if message is not None:
+        payload["message"] = message
+    return payload
+
+
+# --- the bot as a subprocess --------------------------------------------------------------
+
+
+def factbot_argv(*args: str) -> list[str]:
+    """The installed `factbot` console script, or the same entry point through the venv's python."""
+    script = Path(sys.executable).with_name("factbot")
+    if script.exists():
+        return [str(script), *args]
+    return [sys.executable, "-c", "from bot.cli import main; main()", *args]
+
+
+def bot_env(standin: WebAPIStandIn | None, db: Path, seeds: Path, **extra: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "FACTBOT_"))}
+    env.update({
+        "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "FACTBOT_DB": str(db), "FACTBOT_SEEDS": str(seeds), "FACTBOT_LOG_LEVEL": "DEBUG",
+        "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT),
+    })
+    if standin is not None:
+        env["SLACK_API_URL"] = standin.base_url
+    env.update(extra)
+    return {k: v for k, v in env.items() if v is not None}
+
+
+class BotProcess:
+    """`factbot <args>` in a subprocess; output goes to a file (read it with .output())."""
+
+    def __init__(self, args: list[str], env: dict, workdir: Path):
+        self.log_path = workdir / f"factbot-{args[0]}-{time.monotonic_ns()}.log"
+        self._log = open(self.log_path, "wb")
+        # cwd is a scratch folder so that no developer .env is picked up
+        self.proc = subprocess.Popen(factbot_argv(*args), env=env, cwd=workdir, stdout=self._log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+
+    def output(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text("utf-8", errors="replace")
+
+    def wait_until(self, ready: Callable[[], bool], timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"factbot exited with {self.proc.returncode}:\n{self.output()[-3000:]}")
+            if ready():
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"factbot not ready within {timeout}s:\n{self.output()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        self._log.close()
+
+
+class HttpBot(BotProcess):
+    """`factbot serve` on a free loopback port, ready once GET /healthz answers."""
+
+    def __init__(self, env: dict, workdir: Path):
+        self.port = free_port()
+        env = dict(env, PORT=str(self.port))
+        super().__init__(["serve", "--host", "127.0.0.1"], env, workdir)
+        self.wait_until(lambda: self.health() is not None)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def health(self) -> dict | None:
+        try:
+            with urllib.request.urlopen(self.url + "/healthz", timeout=1) as resp:
+                return json.loads(resp.read())
+        except (OSError, ValueError):
+            return None
+
+    def post(self, body: str, headers: dict, path: str = "/slack/events") -> tuple[int, str]:
+        req = urllib.request.Request(self.url + path, data=body.encode("utf-8"), headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=WAIT) as resp:
+                return resp.status, resp.read().decode("utf-8")
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode("utf-8", errors="replace")
+
+    def command(self, command: str, text: str, response_url: str, **kw: Any) -> tuple[int, str]:
+        body = urllib.parse.urlencode(slash_command(command, text, response_url, **kw))
+        return self.post(body, signed_headers(body))
+
+    def event(self, payload: dict, retry_num: int | None = None) -> tuple[int, str]:
+        body = json.dumps(payload)
+        return self.post(body, signed_headers(body, content_type="application/json", retry_num=retry_num))
+
+    def action(self, payload: dict) -> tuple[int, str]:
+        body = urllib.parse.urlencode({"payload": json.dumps(payload)})
+        return self.post(body, signed_headers(body))
+
+
+def copy_seeds(dest: Path, *extra: tuple[str, str]) -> Path:
+    """The repository's test seed (two articles) in `dest`, plus (name, text) extra files."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "seeds" / "000_d15f99b5a61b95c3.txt", dest / "000_d15f99b5a61b95c3.txt")
+    for name, text in extra:
+        (dest / name).write_text(text, "utf-8")
+    return dest
