@@ -22,6 +22,15 @@ def _paths(seeds: str | None, db: str | None) -> tuple[Path, Path]:
     return (Path(seeds) if seeds else s.seeds), (Path(db) if db else s.db_path)
 
 
+def _progress(as_json: bool):
+    """A progress line on the terminal for long reloads; none for JSON or when output is piped."""
+    from store.progress import TerminalProgress
+
+    if as_json or not (sys.stdout.isatty() and sys.stderr.isatty()):
+        return None
+    return TerminalProgress(sys.stderr)
+
+
 seeds_option = click.option(
     "--seeds", type=click.Path(file_okay=False), default=None,
     help="Folder of seed exports (default: $FACTBOT_SEEDS or ./seeds).",
@@ -52,12 +61,10 @@ def reload(seeds: str | None, db: str | None, as_json: bool) -> None:
         factbot reload --json
     """
     from store import Index
-    from store.progress import TerminalProgress
 
     seeds_dir, db_path = _paths(seeds, db)
     index = Index(db_path, seeds=seeds_dir)
-    progress = None if as_json or not sys.stderr.isatty() else TerminalProgress(sys.stderr)
-    report = index.reload(actor="cli", progress=progress)
+    report = index.reload(actor="cli", progress=_progress(as_json))
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False))
     else:
@@ -102,7 +109,7 @@ def ask(seeds, db, limit, as_json, queries, query) -> None:
     if not query and queries is None:
         raise click.UsageError("give a QUERY or --queries FILE")
     seeds_dir, db_path = _paths(seeds, db)
-    index = Index.open(db_path, seeds=seeds_dir)
+    index = Index.open(db_path, seeds=seeds_dir, progress=_progress(as_json))
     if queries is not None:
         # split on "\n" only (no universal newlines): a blank line is a query too and gets its answer
         try:

@@ -503,11 +503,11 @@ class Index:
         self._searcher_lock = threading.Lock()
 
     @classmethod
-    def open(cls, db: Path | str, seeds: Path | str | None = None) -> "Index":
+    def open(cls, db: Path | str, seeds: Path | str | None = None, progress=None) -> "Index":
         """Open the index, building it from the seeds first when the database does not exist yet."""
         index = cls(db, seeds)
         if not index.db_path.exists():
-            index.reload(actor="startup")
+            index.reload(actor="startup", progress=progress)
         index.searcher().warm()
         return index
 

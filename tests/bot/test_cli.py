@@ -137,3 +137,30 @@ def test_progress_line_describes_files_facts_rate_and_time_left():
     assert "20/40 files" in line and "10,000 facts" in line and "facts/s" in line and "s left" in line
     progress.finish()
     assert stream.getvalue().endswith("\r")
+
+
+def test_reload_shows_progress_on_a_terminal(seeds, tmp_path):
+    """On a terminal (a pseudo-terminal here) the reload writes its progress line, then clears it."""
+    import pty
+
+    for i in range(5):
+        shutil.copy(SEED, seeds / f"copy{i}.txt")
+    exe = Path(sys.executable).with_name("factbot")
+    controller, worker = pty.openpty()
+    proc = subprocess.Popen([str(exe), "reload", "--seeds", str(seeds), "--db", str(tmp_path / "t.db")],
+                            stdin=worker, stdout=worker, stderr=worker, close_fds=True)
+    os.close(worker)
+    chunks = []
+    while True:
+        try:
+            data = os.read(controller, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    assert proc.wait(timeout=60) == 0
+    os.close(controller)
+    screen = b"".join(chunks).decode("utf-8", "replace")
+    assert "indexing: " in screen and "/6 files" in screen and "facts/s" in screen
+    assert "12 articles, 186 facts indexed" in screen
