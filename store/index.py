@@ -115,6 +115,17 @@ class SourceInfo:
     facts: int
 
 
+_EPOCH = datetime(2000, 1, 1)
+
+
+def _minute(published: str) -> int:
+    """Minutes from 2000-01-01 to an article's publication time (0 when unreadable or earlier)."""
+    try:
+        return max(0, int((datetime.fromisoformat(published) - _EPOCH).total_seconds() // 60))
+    except ValueError:
+        return 0
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -411,7 +422,8 @@ class _Batch:
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
         self.next_article = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM articles").fetchone()[0]
-        self.next_fact = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM facts").fetchone()[0]
+        self.empty = conn.execute("SELECT count(*) FROM (SELECT 1 FROM facts LIMIT 1)").fetchone()[0] == 0
+        self.next_in_bucket: dict[int, int] = {}
         self.facts = 0
         self.a_rows: list[tuple] = []
         self.f_rows: list[tuple] = []
@@ -421,16 +433,13 @@ class _Batch:
 
     def add_file(self, name: str, digest: str, result: ParseResult) -> int:
         n_facts = 0
-        # oldest first, so that a higher rowid is a newer article (the search's recency order)
-        for article in sorted(result.articles, key=lambda a: a.published):
+        for article in result.articles:
             aid = self.next_article
             self.next_article += 1
             self.a_rows.append((aid, article.file, article.line, article.title, article.source,
                                 article.published, article.page))
             tb = title_body(article.title, article.source)
-            for fact in article.facts:
-                fid = self.next_fact
-                self.next_fact += 1
+            for fid, fact in zip(self.fact_ids(article.published, len(article.facts)), article.facts):
                 self.f_rows.append((fid, aid, fact.position, fact.section, fact.text,
                                     "[" + ", ".join(map(str, fact.citations)) + "]"))
                 self.fts_rows.append((fid, fact_body(fact.text, fact.section, tb)))
@@ -445,6 +454,25 @@ class _Batch:
         if len(self.f_rows) >= 20_000:
             self.flush()
         return n_facts
+
+    def fact_ids(self, published: str, count: int) -> range:
+        """Ids for an article's facts that grow with its publication time: the id is the minute
+        since 2000 (shifted left by 16 bits) plus a counter, so that FTS5's rowid order, which
+        the search walks backwards, is newest-published first, across reloads too."""
+        bucket = _minute(published)
+        while True:
+            start = self.next_in_bucket.get(bucket)
+            if start is None:
+                start = bucket << 16
+                if not self.empty:
+                    start = self.conn.execute(
+                        "SELECT coalesce(max(id) + 1, ?) FROM facts WHERE id >= ? AND id < ?",
+                        (start, start, (bucket + 1) << 16)).fetchone()[0]
+            if start + count <= (bucket + 1) << 16:
+                self.next_in_bucket[bucket] = start + count
+                return range(start, start + count)
+            self.next_in_bucket[bucket] = (bucket + 1) << 16  # full: spill into the next minute
+            bucket += 1
 
     def flush(self) -> None:
         c = self.conn
@@ -560,7 +588,7 @@ class Index:
         conn = self.conn()
         out = [r[0] for r in conn.execute("SELECT title FROM articles ORDER BY published DESC, id DESC LIMIT ?", (n,))]
         headings = conn.execute(
-            "SELECT section FROM facts WHERE id > (SELECT coalesce(max(id), 0) - 2000 FROM facts)"
+            "SELECT section FROM (SELECT section FROM facts ORDER BY id DESC LIMIT 2000)"
             " GROUP BY section ORDER BY count(*) DESC LIMIT ?", (n * 3,))
         generic = re.compile(r"^(core|group \d|summary|\d+\.|market overview|overview)", re.I)
         out.extend(h for (h,) in headings if h and not generic.match(h))

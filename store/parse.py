@@ -48,7 +48,8 @@ Everywhere else " - " is text ("year - on - year"), and a hyphen between two num
 A summary in which no heading, bullet or label is found is reported as an error.
 
 All scanning is one regex pass whose quantifiers cannot backtrack over a run (possessive or
-bounded), so parsing is linear in the input size.
+bounded), plus one step back over the spaces before each citation group, so parsing is linear in
+the input size.
 """
 from __future__ import annotations
 
@@ -361,7 +362,7 @@ def _published(source: re.Match[str]) -> str | None:
             datetime(int(date[:4]), int(date[5:7]), int(date[8:]), int(hour), int(minute))
         except ValueError:
             return None
-        return f"{date}T{hour}:{minute}"
+        return f"{date}T{int(hour):02d}:{minute}"
     try:
         moment = datetime.strptime(f"{date} {time}", "%Y-%m-%d %H:%M")
     except ValueError:

@@ -37,6 +37,7 @@ from store.text import bigrams, doc_terms, is_cjk, normalize, stem, words
 
 MAX_QUERY_CHARS = 2000
 MAX_GROUPS = 10
+LONG_QUERY = 4  # groups from which a query counts as a question or pasted text
 MAX_ALTS = 12
 CANDIDATES = 30  # rows fetched by one FTS5 statement
 MAX_STATEMENTS = 8
@@ -219,12 +220,12 @@ class Searcher:
                         *(self._segment(v, after) if after else [])]
         return [run]
 
-    def _add_word(self, v: _Vocab, alts: dict, word: str, weight: float) -> None:
-        """The word and its stem family, as index words."""
+    def _add_word(self, v: _Vocab, alts: dict, word: str, weight: float, family: bool = True) -> None:
+        """The word and (unless `family` is off) its stem family, as index words."""
         if word in v.df and alts.get((word,), 0) < weight:
             alts[(word,)] = weight
         s = stem(word)
-        if len(s) >= 3 and word.isascii() and word.isalpha():
+        if family and len(s) >= 3 and word.isascii() and word.isalpha():
             for term in self._prefixed(v, s, 30):
                 if term != word and stem(term) == s and alts.get((term,), 0) < weight * 0.95:
                     alts[(term,)] = weight * 0.95
@@ -239,12 +240,13 @@ class Searcher:
             alts[alt] = weight
             cjk[alt] = run
 
-    def _add_term(self, v: _Vocab, alts: dict, cjk: dict, term: tuple[str, ...], weight: float) -> None:
+    def _add_term(self, v: _Vocab, alts: dict, cjk: dict, term: tuple[str, ...], weight: float,
+                  family: bool = True) -> None:
         if len(term) == 1:
             if is_cjk(term[0]):
                 self._add_cjk(v, alts, cjk, term[0], weight)
             else:
-                self._add_word(v, alts, term[0], weight)
+                self._add_word(v, alts, term[0], weight, family)
         elif all(t in v.df for t in term if not is_cjk(t)):
             flat: list[str] = []
             for t in term:
@@ -257,7 +259,8 @@ class Searcher:
         cjk: dict[tuple[str, ...], str] = {}
         self._add_term(v, alts, cjk, unit, 1.0)
         for other, weight in v.lexicon.lookup(unit).items():
-            self._add_term(v, alts, cjk, other, weight)
+            # an equivalent counts as written: its stem family would stray (custom -> customers)
+            self._add_term(v, alts, cjk, other, weight, family=False)
         if len(unit) == 1 and not is_cjk(unit[0]):
             word = unit[0]
             if last and len(word) >= 2:
@@ -268,7 +271,7 @@ class Searcher:
                     weight = 0.75 if dist == 1 else 0.6
                     self._add_word(v, alts, term, weight)
                     for other, w in v.lexicon.lookup((term,)).items():
-                        self._add_term(v, alts, cjk, other, weight * w)
+                        self._add_term(v, alts, cjk, other, weight * w, family=False)
             s = stem(word)
             if not alts and len(s) >= 9:  # oversubscribed -> oversubscription
                 for term in self._prefixed(v, s[:-2], 5):
@@ -306,8 +309,17 @@ class Searcher:
         content = [u for u in units if not is_stop(u)] or units
         prefix_ok = bool(text) and not text[-1].isspace()
         groups = [self._group(v, u, last=prefix_ok and u == content[-1]) for u in content]
-        if len(groups) > MAX_GROUPS:  # a pasted paragraph: keep its most telling words
-            groups = sorted(groups, key=lambda g: -g.idf)[:MAX_GROUPS]
+        if len(groups) > MAX_GROUPS:  # a pasted paragraph: keep its most telling known words
+            keep = set(map(id, sorted(groups, key=lambda g: (not g.alts, -g.idf))[:MAX_GROUPS]))
+            groups = [g for g in groups if id(g) in keep]
+        known = [g.idf for g in groups if g.alts]
+        if len(groups) >= LONG_QUERY and known:
+            # in a question or a pasted sentence a word the index lacks is one word among many,
+            # not the rarest of all: it weighs like the average known word
+            average = sum(known) / len(known)
+            for g in groups:
+                if not g.alts:
+                    g.idf = average
         return groups
 
     # candidates ------------------------------------------------------------------------
@@ -410,6 +422,8 @@ class Searcher:
         # per group: its alternatives, best first, each with the Chinese run it must hold (or None)
         plans = [(g.idf, sorted(((w, alt, g.cjk.get(alt)) for alt, w in g.alts.items()), reverse=True))
                  for g in groups]
+        pairs = [f"{a.surface} {b.surface}" for a, b in zip(groups, groups[1:])
+                 if a.surface.isascii() and b.surface.isascii()]
         passing = []
         for row in rows:
             fid, text, section, _c, _p, aid, title, source, published, _f = row
@@ -439,19 +453,23 @@ class Searcher:
                     exact += idf
             if matched < floor:
                 continue
-            passing.append((matched, in_text, heading, exact, published, fid, row))
+            adjacent = 0.0
+            if pairs:  # query words side by side in the fact ("risk premium" in "risk premiums")
+                flat = " ".join(words(normalize(text)))
+                adjacent = sum(p in flat for p in pairs) / len(pairs)
+            passing.append((matched, in_text, heading, exact, adjacent, published, fid, row))
         if not passing:
             return []
         # rapidfuzz's similarity of query and fact, for all passing facts in one call
         query_text = " ".join(g.surface for g in groups)
         similarity = [0.0] * len(passing)
-        for _, sim, i in process.extract(query_text, [normalize(p[6][1]) for p in passing],
+        for _, sim, i in process.extract(query_text, [normalize(p[-1][1]) for p in passing],
                                          scorer=fuzz.token_set_ratio, limit=None):
             similarity[i] = sim
         scored = []
-        for (matched, in_text, heading, exact, published, fid, row), sim in zip(passing, similarity):
-            score = (0.65 * matched + 0.1 * in_text + 0.05 * min(heading, matched) + 0.05 * exact) / total \
-                + 0.1 * float(sim) / 100
+        for (matched, in_text, heading, exact, adjacent, published, fid, row), sim in zip(passing, similarity):
+            score = (0.6 * matched + 0.1 * in_text + 0.05 * min(heading, matched) + 0.05 * exact) / total \
+                + 0.1 * float(sim) / 100 + 0.05 * adjacent
             scored.append((round(score, 4), published, -fid, row))
         # ties: the newer article first, then the article's earlier (more general) fact
         scored.sort(key=lambda s: (s[0], s[1], s[2]), reverse=True)

@@ -16,8 +16,7 @@ from functools import lru_cache
 import snowballstemmer
 
 _CJK_RANGES = (
-    "\u2e80-\u2fdf"  # radicals
-    "\u3040-\u30ff"  # kana
+    "\u3041-\u3096\u30a1-\u30fa\u30fc-\u30ff"  # kana (letters only)
     "\u3100-\u312f\u31a0-\u31bf"  # bopomofo
     "\u3400-\u4dbf"  # CJK extension A
     "\u4e00-\u9fff"  # CJK unified
