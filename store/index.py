@@ -20,7 +20,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-import multiprocessing
 import os
 import re
 import sqlite3
@@ -37,9 +36,9 @@ from store.model import Article, ParseResult
 from store.parse import parse_file
 from store.text import CJK_RE, index_text
 
-SCHEMA_VERSION = "1"
-PARALLEL_BYTES = 8 << 20  # parse on worker processes when this much changed
-OPTIMIZE_FACTS = 50_000  # merge the FTS5 segments into one after loading this many facts
+SCHEMA_VERSION = "2"  # the FTS5 body format; an index of another version is rebuilt
+OPTIMIZE_FACTS = 50_000
+DAY_BITS = 12  # fact ids: day since 2000 << DAY_BITS | counter  # merge the FTS5 segments into one after loading this many facts
 FTS_DDL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS facts_fts USING fts5("
     "body, content='', columnsize=0, detail=none, tokenize='unicode61 remove_diacritics 2')"
@@ -118,10 +117,10 @@ class SourceInfo:
 _EPOCH = datetime(2000, 1, 1)
 
 
-def _minute(published: str) -> int:
-    """Minutes from 2000-01-01 to an article's publication time (0 when unreadable or earlier)."""
+def _day(published: str) -> int:
+    """Days from 2000-01-01 to an article's publication date (0 when unreadable or earlier)."""
     try:
-        return max(0, int((datetime.fromisoformat(published) - _EPOCH).total_seconds() // 60))
+        return max(0, (datetime.fromisoformat(published) - _EPOCH).days)
     except ValueError:
         return 0
 
@@ -189,7 +188,7 @@ def dominant_name(article: Article) -> str | None:
     """The English proper name most of an article's facts repeat (alias learning), if any."""
     if len(article.facts) < 3:
         return None
-    counts = Counter(m.group(1) for m in _PROPER.finditer("\n".join(f.text for f in article.facts)))
+    counts = Counter(_PROPER.findall("\n".join(f.text for f in article.facts)))
     for name, n in counts.most_common(4):
         # all-capitals words of three letters or fewer are units and acronyms (HKD, IPO, CEO)
         if name in _NOT_NAMES or (name.isupper() and len(name) <= 3):
@@ -305,37 +304,35 @@ class Reloader:
                 todo_bytes += len(data)
         return reports, todo, todo_bytes
 
-    def _parsed(self, todo: list[tuple[Path, str, str]], todo_bytes: int):
-        """(name, digest, ParseResult) for every file to parse, in order; on both cores when the
-        work is large enough to pay for the worker processes."""
-        jobs = [(str(path), name) for path, name, _ in todo]
-        if todo_bytes < PARALLEL_BYTES or len(todo) < 4 or (os.cpu_count() or 1) < 2:
-            results = (_parse_job(job) for job in jobs)
-            pool = None
-        else:
-            ctx = multiprocessing.get_context("spawn")  # no fork: the bot's threads may hold locks
-            pool = ctx.Pool(min(os.cpu_count() or 2, 4))
-            results = pool.imap(_parse_job, jobs, chunksize=4)
-        try:
-            for (path, name, digest), result in zip(todo, results):
-                yield name, digest, result
-        finally:
-            if pool is not None:
-                pool.terminate()
+    @staticmethod
+    def _parsed(todo: list[tuple[Path, str, str]]):
+        """(name, digest, ParseResult) for every file to parse, in order, one file at a time.
+        (Parsing takes a fifth of a full reload; SQLite's inserts, on this same core, the rest:
+        worker processes measured slower on two cores, and held every parsed file in memory.)"""
+        for path, name, digest in todo:
+            yield name, digest, parse_file(path, name=name)
 
     def _apply(self, db: sqlite_utils.Database, conn: sqlite3.Connection, started: float) -> ReloadReport:
-        known = {row["path"]: row for row in db["files"].rows}
+        current = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        rebuild = current is None or current[0] != SCHEMA_VERSION
+        # an index written by another version of factbot is rebuilt whole (in the same transaction)
+        known = {} if rebuild else {row["path"]: row for row in db["files"].rows}
         reports, todo, todo_bytes = self._scan(known)
         seen = set(reports) | {name for _, name, _ in todo}
         removed = sorted(set(known) - seen)
         failed_before = {name for name, r in reports.items() if r.status == "failed"}
         conn.execute("BEGIN IMMEDIATE")
         try:
+            if rebuild:
+                conn.execute("INSERT INTO facts_fts(facts_fts) VALUES ('delete-all')")
+                for table in ("facts", "articles", "files", "alias_evidence"):
+                    conn.execute(f"DELETE FROM {table}")
+                conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,))
             for name in removed:
                 self._delete_file(conn, name)
             batch = _Batch(conn)
             done_bytes = 0
-            for name, digest, result in self._parsed(todo, todo_bytes):
+            for name, digest, result in self._parsed(todo):
                 row = known.get(name)
                 errors = [str(e) for e in result.errors]
                 if not result.articles or (errors and row and row["hash"]):
@@ -357,7 +354,7 @@ class Reloader:
             batch.flush()
             for name in failed_before:
                 self._record_failure(conn, name, "", reports[name].errors, known)
-            if removed or batch.facts or any(r.status == "loaded" for r in reports.values()):
+            if rebuild or removed or batch.facts or any(r.status == "loaded" for r in reports.values()):
                 if self.progress:
                     self.progress.update(stage="vocabulary")
                 refresh_vocab(conn)
@@ -411,11 +408,6 @@ class Reloader:
         conn.execute("DELETE FROM files WHERE path = ?", (name,))
 
 
-def _parse_job(job: tuple[str, str]) -> ParseResult:
-    path, name = job
-    return parse_file(path, name=name)
-
-
 class _Batch:
     """Rows of parsed files on their way into the tables, written every few thousand facts."""
 
@@ -451,27 +443,28 @@ class _Batch:
         self.files.append((name, digest, None, len(result.articles), n_facts,
                            json.dumps([str(e) for e in result.errors], ensure_ascii=False), _now()))
         self.facts += n_facts
-        if len(self.f_rows) >= 20_000:
+        if len(self.f_rows) >= 50_000:
             self.flush()
         return n_facts
 
     def fact_ids(self, published: str, count: int) -> range:
-        """Ids for an article's facts that grow with its publication time: the id is the minute
-        since 2000 (shifted left by 16 bits) plus a counter, so that FTS5's rowid order, which
-        the search walks backwards, is newest-published first, across reloads too."""
-        bucket = _minute(published)
+        """Ids for an article's facts that grow with its publication date: the day since 2000,
+        shifted left by 12 bits, plus a counter (a full day spills into the next), so that FTS5's
+        rowid order, which the search walks backwards, is newest first, across reloads too, and
+        ids stay dense enough for FTS5's delta-encoded doclists."""
+        bucket = _day(published)
         while True:
             start = self.next_in_bucket.get(bucket)
             if start is None:
-                start = bucket << 16
+                start = bucket << DAY_BITS
                 if not self.empty:
                     start = self.conn.execute(
                         "SELECT coalesce(max(id) + 1, ?) FROM facts WHERE id >= ? AND id < ?",
-                        (start, start, (bucket + 1) << 16)).fetchone()[0]
-            if start + count <= (bucket + 1) << 16:
+                        (start, start, (bucket + 1) << DAY_BITS)).fetchone()[0]
+            if start + count <= (bucket + 1) << DAY_BITS:
                 self.next_in_bucket[bucket] = start + count
                 return range(start, start + count)
-            self.next_in_bucket[bucket] = (bucket + 1) << 16  # full: spill into the next minute
+            self.next_in_bucket[bucket] = (bucket + 1) << DAY_BITS
             bucket += 1
 
     def flush(self) -> None:
@@ -480,6 +473,8 @@ class _Batch:
                       " VALUES (?,?,?,?,?,?,?)", self.a_rows)
         c.executemany("INSERT INTO facts(id, article_id, position, section, text, citations)"
                       " VALUES (?,?,?,?,?,?)", self.f_rows)
+        # FTS5 writes a new segment whenever a rowid is lower than the one before: sort them
+        self.fts_rows.sort()
         c.executemany("INSERT INTO facts_fts(rowid, body) VALUES (?, ?)", self.fts_rows)
         c.executemany("INSERT INTO alias_evidence(article_id, english, title) VALUES (?,?,?)", self.evidence)
         c.executemany("INSERT OR REPLACE INTO files(path, hash, failed_hash, articles, facts, errors, loaded_at)"

@@ -8,14 +8,17 @@
    expenditure, 0.8), completions of the last word (0.85), and corrections of a word the index
    does not know, with Meilisearch's rules (none under 5 letters, 1 from 5, 2 from 9, a swap of two
    letters counts as one: 0.75 / 0.6). Chinese runs match as their 2-character index words.
-2. Candidates. FTS5 returns the newest facts holding every group (`ORDER BY rowid DESC LIMIT`: rowids
-   grow with publication time, and FTS5 walks its doclists backwards without ranking every match);
-   when that finds too few, groups are dropped, most common first, and the query runs again. Every
-   statement is bounded, so common words cannot make a query slow.
+2. Candidates. FTS5 returns the newest facts holding every group (`ORDER BY rowid DESC LIMIT`: fact
+   ids grow with publication time, and FTS5 walks its doclists backwards without ranking every
+   match). A common group is left out of the statement once the rarer ones narrow the facts down to
+   a handful (scoring checks it anyway): long doclists are what make FTS5 slow. When too few facts
+   hold everything, groups are dropped, most common first, while the rest could still reach the
+   confidence threshold. Every statement is bounded, so common words cannot make a query slow.
 3. Score. Each candidate's words are checked against every group: coverage is the share of the
-   query's weight (inverse document frequency x match weight) the fact holds, then heading/title
-   matches, rapidfuzz's similarity of query and fact, exactness, and recency as the tie-breaker.
-   Nothing above the confidence threshold means no results.
+   query's weight (inverse document frequency x match weight) the fact holds; then words found in
+   the fact's own text, in its heading or title, exactness, query words side by side in the fact,
+   rapidfuzz's token-set similarity of query and fact, and recency as the tie-breaker. Nothing
+   above the confidence threshold means no results.
 """
 from __future__ import annotations
 

@@ -80,7 +80,12 @@ def _bigram_run(match: re.Match) -> str:
 
 
 def index_text(text: str) -> str:
-    """Text as it is written into the FTS5 column (normalised, CJK runs as bigrams)."""
+    """Text as it is written into the FTS5 column (normalised, CJK runs as bigrams).
+
+    ASCII text goes in as it is: FTS5's unicode61 tokenizer folds its case and splits it exactly
+    as `words` does."""
+    if text.isascii():
+        return text
     text = normalize(text)
     if CJK_RE.search(text):
         text = _CJK_RUN_RE.sub(_bigram_run, text)

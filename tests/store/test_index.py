@@ -236,3 +236,14 @@ def test_huge_line_and_truncated_and_foreign_files(index, seeds):
     assert (status["huge.txt"].articles, status["truncated.txt"].articles, status["notes.md"].articles) == (1, 1, 0)
     assert report.articles == 2 + 1 + 1
     assert all("xxxx" not in h.text for h in index.search("core viewpoint").hits)
+
+
+def test_an_index_of_another_version_is_rebuilt_whole(index):
+    conn = sqlite3.connect(index.db_path)
+    conn.execute("UPDATE meta SET value = 'old' WHERE key = 'schema'")
+    conn.commit()
+    report = index.reload()
+    assert report.files[0].status == "loaded" and (report.articles, report.facts) == (2, 31)
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0] != "old"
+    assert conn.execute("SELECT count(*) FROM facts_fts WHERE facts_fts MATCH 'fairwater'").fetchone()[0] == 2
+    assert index.search("fairwater 2").hits[0].citations == [5, 13]
