@@ -65,7 +65,7 @@ def create_wsgi_app(app: App, index: Any) -> Callable[[dict, Callable], Iterable
     return wsgi
 
 
-def serve(app: App, index: Any, host: str = "0.0.0.0", port: int = 3000, threads: int = 8) -> None:
+def serve(app: App, index: Any, host: str = "0.0.0.0", port: int = 3000, threads: int = 16) -> None:
     """Serve until interrupted (waitress: multi-threaded, production-grade)."""
     from waitress import serve as waitress_serve
 

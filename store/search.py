@@ -17,7 +17,8 @@
 3. Score. Each candidate's words are checked against every group: coverage is the share of the
    query's weight (inverse document frequency x match weight) the fact holds; then words found in
    the fact's own text, in its heading or title, exactness, query words side by side in the fact,
-   rapidfuzz's token-set similarity of query and fact, and recency as the tie-breaker. Nothing
+   how often the fact says them (saturating, as in BM25), rapidfuzz's partial-ratio similarity of
+   query and fact, and recency as the tie-breaker. Nothing
    above the confidence threshold means no results.
 """
 from __future__ import annotations
@@ -29,6 +30,7 @@ import math
 import re
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -36,7 +38,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from store import lexicon as lexicon_mod
-from store.text import bigrams, doc_terms, is_cjk, normalize, stem, words
+from store.text import CJK_RE, bigrams, doc_terms, is_cjk, normalize, stem, words
 
 MAX_QUERY_CHARS = 2000
 MAX_GROUPS = 10
@@ -430,9 +432,12 @@ class Searcher:
         passing = []
         for row in rows:
             fid, text, section, _c, _p, aid, title, source, published, _f = row
-            text_terms = doc_terms(text)
+            norm = normalize(text)
+            tokens = words(norm)
+            text_terms = doc_terms(text) if CJK_RE.search(norm) else set(tokens)
             heading_terms, heading_norm = self._heading_terms(aid, title, source, section)
             matched = heading = in_text = exact = 0.0
+            in_body_alts: list[tuple[float, tuple[str, ...]]] = []
             for idf, alts in plans:
                 best = 0.0
                 where = ""
@@ -442,37 +447,42 @@ class Searcher:
                     in_body = all(t in text_terms for t in alt)
                     if not in_body and not all(t in text_terms or t in heading_terms for t in alt):
                         continue
-                    if run and run not in heading_norm and run not in normalize(text):
+                    if run and run not in heading_norm and run not in norm:
                         weight *= 0.6  # the characters are there, but not side by side
                     if weight > best:
-                        best = weight
+                        best, best_alt = weight, alt
                         where = "text" if in_body else "heading"
                         if not in_body or all(t in heading_terms for t in alt):
                             heading += idf * weight
                 matched += idf * best
                 if where == "text":
                     in_text += idf * best
+                    in_body_alts.append((idf, best_alt))
                 if best >= 0.95:
                     exact += idf
             if matched < floor:
                 continue
+            # how often the fact says the query's words, saturating as in BM25: a fact about them
+            counts = Counter(tokens)
+            frequency = sum(idf * min(counts[t] for t in alt) / (min(counts[t] for t in alt) + 1.0)
+                            for idf, alt in in_body_alts if not any(is_cjk(t) for t in alt))
             adjacent = 0.0
             if pairs:  # query words side by side in the fact ("risk premium" in "risk premiums")
-                flat = " ".join(words(normalize(text)))
+                flat = " ".join(tokens)
                 adjacent = sum(p in flat for p in pairs) / len(pairs)
-            passing.append((matched, in_text, heading, exact, adjacent, published, fid, row))
+            passing.append((matched, in_text, heading, exact, frequency, adjacent, published, fid, row, norm))
         if not passing:
             return []
         # rapidfuzz's similarity of query and fact, for all passing facts in one call
         query_text = " ".join(g.surface for g in groups)
         similarity = [0.0] * len(passing)
-        for _, sim, i in process.extract(query_text, [normalize(p[-1][1]) for p in passing],
-                                         scorer=fuzz.token_set_ratio, limit=None):
+        for _, sim, i in process.extract(query_text, [p[-1] for p in passing],
+                                         scorer=fuzz.partial_ratio, limit=None):
             similarity[i] = sim
         scored = []
-        for (matched, in_text, heading, exact, adjacent, published, fid, row), sim in zip(passing, similarity):
-            score = (0.6 * matched + 0.1 * in_text + 0.05 * min(heading, matched) + 0.05 * exact) / total \
-                + 0.1 * float(sim) / 100 + 0.05 * adjacent
+        for (matched, in_text, heading, exact, frequency, adjacent, published, fid, row, _), sim in zip(passing, similarity):
+            score = (0.55 * matched + 0.1 * in_text + 0.05 * min(heading, matched) + 0.05 * exact
+                     + 0.05 * frequency) / total + 0.1 * float(sim) / 100 + 0.05 * adjacent
             scored.append((round(score, 4), published, -fid, row))
         # ties: the newer article first, then the article's earlier (more general) fact
         scored.sort(key=lambda s: (s[0], s[1], s[2]), reverse=True)
