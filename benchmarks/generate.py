@@ -19,7 +19,6 @@ everywhere and common-word queries are hard. The distinctive entities of the rea
 from __future__ import annotations
 
 import argparse
-import bisect
 import itertools
 import json
 import os

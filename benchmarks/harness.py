@@ -429,7 +429,7 @@ class Tantivy:
     def query(self, q: str):
         """Each word: exact BM25 term + fuzzy term (distance 1 from 5 chars, 2 from 9, transposition 1,
         prefix for the last word) over text, section and title, all SHOULD."""
-        T, Q, Occur = self.t, self.t.Query, self.t.Occur
+        Q, Occur = self.t.Query, self.t.Occur
         terms = query_terms(q)
         subs = []
         for i, term in enumerate(terms):

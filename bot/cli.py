@@ -115,7 +115,7 @@ def ask(seeds, db, limit, as_json, queries, query) -> None:
         try:
             raw = sys.stdin.buffer.read() if queries == "-" else Path(queries).read_bytes()
         except OSError as exc:
-            raise click.BadParameter(f"cannot read {queries}: {exc.strerror}", param_hint="--queries")
+            raise click.BadParameter(f"cannot read {queries}: {exc.strerror}", param_hint="--queries") from None
         lines = raw.decode("utf-8", errors="replace").split("\n")
         if lines and lines[-1] == "":
             lines.pop()

@@ -482,12 +482,9 @@ class _Batch:
         self.a_rows, self.f_rows, self.fts_rows, self.evidence, self.files = [], [], [], [], []
 
 
-
-
 def refresh_vocab(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM vocab")
     conn.execute("INSERT INTO vocab(term, df) SELECT term, doc FROM facts_terms")
-
 
 
 def learn_aliases(conn: sqlite3.Connection) -> None:
