@@ -469,6 +469,17 @@ class HttpBot(BotProcess):
         return self.post(body, signed_headers(body))
 
 
+def reload_count(db: Path) -> int:
+    """How many reloads the bot's database records (its audit trail), to prove none happened."""
+    from store import Index  # the store only where a test asks for it
+
+    index = Index(db)
+    try:
+        return len(index.reloads(limit=1000))
+    finally:
+        index.close()
+
+
 def copy_seeds(dest: Path, *extra: tuple[str, str]) -> Path:
     """The repository's test seed (two articles) in `dest`, plus (name, text) extra files."""
     dest.mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,7 @@ from tests.slack_standin import (
     factbot_argv,
     free_port,
     mention,
+    reload_count,
     signed_headers,
     slash_command,
 )
@@ -64,16 +65,6 @@ def _contexts(call) -> list[str]:
 
 def _buttons(call) -> dict[str, dict]:
     return {e["action_id"]: e for b in call.blocks if b["type"] == "actions" for e in b["elements"]}
-
-
-def _reloads(db) -> int:
-    from store import Index
-
-    index = Index(db)
-    try:
-        return len(index.reloads(limit=1000))
-    finally:
-        index.close()
 
 
 # --- health and slash commands ------------------------------------------------------------
@@ -220,7 +211,7 @@ def test_share_where_the_bot_is_not_a_member_explains(bot, slack):
 
 
 def test_forged_buttons_do_nothing_privileged(bot, slack):
-    before = _reloads(bot.db)
+    before = reload_count(bot.db)
     facts = bot.health()["facts"]
     forged = [
         block_action("factbot_reload", "reload", slack.response_url("forged-1")),
@@ -241,7 +232,7 @@ def test_forged_buttons_do_nothing_privileged(bot, slack):
         (call,) = slack.wait_for(f"response/{name}")
         assert "no longer works" in call.text
     time.sleep(0.5)
-    assert _reloads(bot.db) == before and bot.health()["facts"] == facts
+    assert reload_count(bot.db) == before and bot.health()["facts"] == facts
     everything = " ".join(c.all_text() for c in slack.calls_to("*"))
     assert "Reloading" not in everything and "Reload finished" not in everything
 

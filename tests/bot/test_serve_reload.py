@@ -6,7 +6,9 @@ import time
 
 import pytest
 
-from tests.slack_standin import BOT_USER_ID, HttpBot, bot_env, copy_seeds, direct_message, event_callback, mention
+from tests.slack_standin import (
+    BOT_USER_ID, HttpBot, bot_env, copy_seeds, direct_message, event_callback, mention, reload_count,
+)
 
 ADMIN = "U0ADMIN"
 WORKSPACE_ADMIN = "U0WSADMIN"
@@ -46,22 +48,12 @@ def bot(slack, tmp_path_factory):
     proc.stop()
 
 
-def _reloads(db) -> int:
-    from store import Index
-
-    index = Index(db)
-    try:
-        return len(index.reloads(limit=1000))
-    finally:
-        index.close()
-
-
 def _ts(n: int) -> str:
     return f"1700002000.{n:06d}"
 
 
 def test_non_admins_are_refused_and_nothing_is_reloaded(bot, slack):
-    before, facts = _reloads(bot.db), bot.health()["facts"]
+    before, facts = reload_count(bot.db), bot.health()["facts"]
     status, body = bot.command("/factbot", "reload", slack.response_url("member-cmd"), user=MEMBER)
     assert status == 200
     (refusal,) = slack.wait_for("response/member-cmd")
@@ -75,7 +67,7 @@ def test_non_admins_are_refused_and_nothing_is_reloaded(bot, slack):
     # users.info was asked (workspace admins are opted in) and said "member"
     assert {c.params["user"] for c in slack.calls_to("users.info")} == {MEMBER}
     time.sleep(1.0)
-    assert _reloads(bot.db) == before and bot.health()["facts"] == facts
+    assert reload_count(bot.db) == before and bot.health()["facts"] == facts
     assert len(slack.calls_to("chat.postMessage", channel="C0REFUSE")) == 1
 
 
@@ -116,9 +108,9 @@ def test_a_workspace_admin_slash_reload_answers_on_the_response_url(bot, slack):
 
 
 def test_reload_is_not_a_topic_command_subcommand(bot, slack):
-    before = _reloads(bot.db)
+    before = reload_count(bot.db)
     bot.command("/ipo", "reload", slack.response_url("ipo-reload"), user=ADMIN)
     (call,) = slack.wait_for("response/ipo-reload")
     assert "You asked:* ipo reload" in call.all_text() or "ipo reload" in call.text
     time.sleep(0.3)
-    assert _reloads(bot.db) == before
+    assert reload_count(bot.db) == before
