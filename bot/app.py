@@ -42,16 +42,27 @@ def create_client(settings: Settings) -> WebClient:
     )
 
 
+class _ClientCarriesToken(logging.Filter):
+    """Bolt warns that SLACK_BOT_TOKEN is unused when a client is given; ours is given on purpose
+    (it carries the token, SLACK_API_URL and the retry handlers), so the warning is only noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
 def create_app(settings: Settings, index: Any, *, client: WebClient | None = None) -> App:
     """The Bolt App for `settings`, answering from `index`.
 
     Building it calls auth.test on settings.slack_api_url (Bolt's token verification), so a bad
     token fails at startup rather than at the first question.
     """
+    bolt_log = logging.getLogger("factbot.bolt")
+    if not any(isinstance(f, _ClientCarriesToken) for f in bolt_log.filters):
+        bolt_log.addFilter(_ClientCarriesToken())
     app = App(
         client=client or create_client(settings),
         signing_secret=settings.slack_signing_secret or "",
-        logger=logging.getLogger("factbot.bolt"),
+        logger=bolt_log,
         # the one deployment-wide bot token; no OAuth install flow
         token_verification_enabled=True,
     )
