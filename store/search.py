@@ -223,7 +223,24 @@ class Searcher:
                 before, _, after = run.partition(key)
                 return [*(self._segment(v, before) if before else []), key,
                         *(self._segment(v, after) if after else [])]
-        return [run]
+        return self._known_chains(v, run)
+
+    @staticmethod
+    def _known_chains(v: _Vocab, run: str) -> list[str]:
+        """A Chinese run the index does not hold whole, cut into its longest pieces that it does
+        ("人才缺口问题" -> 人才缺口, 问题); characters in no indexed 2-character word drop out, as
+        function characters such as 的 and 吗 would."""
+        pairs = bigrams(run)
+        if all(p in v.df for p in pairs):
+            return [run]
+        pieces, start = [], None
+        for i, pair in enumerate(pairs + [""]):
+            if pair in v.df:
+                start = i if start is None else start
+            elif start is not None:
+                pieces.append(run[start:i + 1])
+                start = None
+        return pieces
 
     def _add_word(self, v: _Vocab, alts: dict, word: str, weight: float, family: bool = True) -> None:
         """The word and (unless `family` is off) its stem family, as index words."""

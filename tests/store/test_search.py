@@ -121,3 +121,53 @@ def test_long_repetitive_queries_cost_no_more_than_short_ones(index):
             index.search(q)
         return time.perf_counter() - started
     assert cost("seres " * 500) < 20 * cost("seres")
+
+
+ZH_SEED = """无人机
+Search documents
+低空经济爆发,无人机飞手人才缺口超百万
+证券时报· 2025-11-20 09:30
+核心观点 - 低空经济快速发展 无人机飞手人才缺口超过100万人[1][2]。 - 培训机构数量大幅增加[3]。
+低空经济人才报告
+36氪·2025-11-21 10:00
+**行业现状**：无人机飞手供不应求 持证飞手数量不足20万人[1]。**培训市场**：培训费用普遍在1万元左右[2]。
+"""
+
+
+@pytest.fixture
+def zh_index(seeds, tmp_path):
+    from store import Index
+
+    (seeds / "zh.txt").write_text(ZH_SEED, encoding="utf-8")
+    idx = Index.open(tmp_path / "zh.db", seeds=seeds)
+    yield idx
+    idx.close()
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("飞手", "飞手"),  # a 2-character word inside a Chinese summary and a title
+    ("人才缺口", "人才缺口"),  # a longer one
+    ("培训费用", "培训费用"),
+    ("培训市场", "培训费用"),  # a **label** section heading
+    ("飞手人才", "飞手人才"),
+])
+def test_chinese_words_match_chinese_summaries(zh_index, query, expected):
+    hits = zh_index.search(query).hits
+    assert hits and expected in hits[0].text
+    run = hits[0].text.index(expected)
+    if query == expected:  # the Chinese run is marked for bold
+        assert (run, run + len(expected)) in hits[0].spans
+
+
+def test_chinese_characters_out_of_order_find_nothing(zh_index):
+    # 飞 and 手 both occur, but never as "手飞": no answer built on scattered characters
+    assert zh_index.search("手飞").hits == []
+    # whole words in another order are fine: 缺口 and 人才 are both there
+    assert "人才缺口" in zh_index.search("缺口人才").hits[0].text
+    assert zh_index.search("证券时报 飞手").hits[0].article.source == "证券时报"
+
+
+def test_a_chinese_run_is_cut_into_the_words_the_index_holds(zh_index):
+    hit = zh_index.search("人才缺口问题").hits[0]  # 问题 is not indexed: 人才缺口 answers
+    assert "人才缺口" in hit.text
+    assert zh_index.search("飞手的培训费用").hits[0].text.startswith("培训费用")
