@@ -30,7 +30,6 @@ import math
 import re
 import threading
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -44,7 +43,7 @@ MAX_QUERY_CHARS = 2000
 MAX_GROUPS = 10
 LONG_QUERY = 4  # groups from which a query counts as a question or pasted text
 MAX_ALTS = 12
-CANDIDATES = 30  # rows fetched by one FTS5 statement
+CANDIDATES = 20  # rows fetched by one FTS5 statement
 MAX_STATEMENTS = 8
 NARROW_ENOUGH = 20  # expected facts left, under word independence, to stop adding common groups
 COMMON_SHARE = 0.02  # a group in more than this share of the facts is common
@@ -456,33 +455,40 @@ class Searcher:
             matched = heading = in_text = exact = 0.0
             in_body_alts: list[tuple[float, tuple[str, ...]]] = []
             for idf, alts in plans:
-                best = 0.0
-                where = ""
+                best, best_alt, body = 0.0, (), False
                 for weight, alt, run in alts:
                     if weight <= best:
                         break
-                    in_body = all(t in text_terms for t in alt)
-                    if not in_body and not all(t in text_terms or t in heading_terms for t in alt):
-                        continue
+                    if len(alt) == 1:
+                        in_body = alt[0] in text_terms
+                        if not in_body and alt[0] not in heading_terms:
+                            continue
+                    else:
+                        in_body = all(t in text_terms for t in alt)
+                        if not in_body and not all(t in text_terms or t in heading_terms for t in alt):
+                            continue
                     if run and run not in heading_norm and run not in norm:
                         weight *= 0.6  # the characters are there, but not side by side
                     if weight > best:
-                        best, best_alt = weight, alt
-                        where = "text" if in_body else "heading"
-                        if not in_body or all(t in heading_terms for t in alt):
-                            heading += idf * weight
+                        best, best_alt, body = weight, alt, in_body
+                if not best:
+                    continue
                 matched += idf * best
-                if where == "text":
+                if body:
                     in_text += idf * best
                     in_body_alts.append((idf, best_alt))
+                if not body or all(t in heading_terms for t in best_alt):
+                    heading += idf * best
                 if best >= 0.95:
                     exact += idf
             if matched < floor:
                 continue
             # how often the fact says the query's words, saturating as in BM25: a fact about them
-            counts = Counter(tokens)
-            frequency = sum(idf * min(counts[t] for t in alt) / (min(counts[t] for t in alt) + 1.0)
-                            for idf, alt in in_body_alts if not any(is_cjk(t) for t in alt))
+            # (a Chinese word counts as its 2-character index words, which `tokens` rarely holds)
+            frequency = 0.0
+            for idf, alt in in_body_alts:
+                n = min(tokens.count(t) for t in alt)
+                frequency += idf * n / (n + 1.0)
             adjacent = 0.0
             if pairs:  # query words side by side in the fact ("risk premium" in "risk premiums")
                 flat = " ".join(tokens)
