@@ -1,6 +1,7 @@
 """The `factbot` command line: a thin click layer over `store` (answers, reloads) and `bot` (run modes)."""
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 from pathlib import Path
@@ -20,6 +21,14 @@ def _settings() -> Settings:
 def _paths(seeds: str | None, db: str | None) -> tuple[Path, Path]:
     s = _settings()
     return (Path(seeds) if seeds else s.seeds), (Path(db) if db else s.db_path)
+
+
+def _cli_actor() -> str:
+    """Who reloads from the command line, for the audit trail."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no login name in this environment
+        return "cli"
 
 
 def _progress(as_json: bool):
@@ -64,7 +73,7 @@ def reload(seeds: str | None, db: str | None, as_json: bool) -> None:
 
     seeds_dir, db_path = _paths(seeds, db)
     index = Index(db_path, seeds=seeds_dir)
-    report = index.reload(actor="cli", progress=_progress(as_json))
+    report = index.reload(actor=_cli_actor(), progress=_progress(as_json))
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False))
     else:

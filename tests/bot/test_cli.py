@@ -38,6 +38,10 @@ def test_reload_json_contract(seeds, tmp_path):
         {"path": SEED.name, "articles": 2, "facts": 31, "status": "loaded", "errors": []}]}
     again = json.loads(invoke("reload", "--seeds", str(seeds), "--db", str(db), "--json").output)
     assert again["files"][0]["status"] == "unchanged" and again["facts"] == 31
+    from store import Index
+
+    trail = Index(db).reloads()
+    assert len(trail) == 2 and all(r["actor"].startswith("cli:") for r in trail)  # the audit trail
 
 
 def test_reload_exits_1_and_names_the_bad_file(seeds, tmp_path):
