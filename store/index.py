@@ -282,43 +282,42 @@ class Reloader:
             os.replace(target, self.db_path)
         return report
 
-    def _scan(self, known: dict) -> tuple[dict[str, FileReport], list[tuple[Path, str, str]], int]:
+    def _scan(self, known: dict) -> tuple[dict[str, FileReport], list[tuple[Path, str, str, int]]]:
         """Hash every seed file: unchanged ones are reported, the others returned to be parsed."""
         reports: dict[str, FileReport] = {}
-        todo: list[tuple[Path, str, str]] = []  # (path, name, digest)
-        todo_bytes = 0
+        todo: list[tuple[Path, str, str, int]] = []  # (path, name, digest, size)
         for path in _seed_files(self.seeds):
             name = path.relative_to(self.seeds).as_posix()
+            row = known.get(name)
             try:
                 data = path.read_bytes()
-            except OSError as exc:
-                reports[name] = FileReport(name, status="failed",
-                                           errors=[f"{name}: cannot read file: {exc.strerror or exc}"])
+            except OSError as exc:  # what was indexed from it stays, as for any failed file
+                reports[name] = FileReport(name, row["articles"] if row else 0, row["facts"] if row else 0,
+                                           "failed", [f"{name}: cannot read file: {exc.strerror or exc}"])
                 continue
             digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-            row = known.get(name)
             if row and row["hash"] == digest and not json.loads(row["errors"] or "[]"):
                 reports[name] = FileReport(name, row["articles"], row["facts"], "unchanged")
             else:
-                todo.append((path, name, digest))
-                todo_bytes += len(data)
-        return reports, todo, todo_bytes
+                todo.append((path, name, digest, len(data)))
+        return reports, todo
 
     @staticmethod
-    def _parsed(todo: list[tuple[Path, str, str]]):
-        """(name, digest, ParseResult) for every file to parse, in order, one file at a time.
+    def _parsed(todo: list[tuple[Path, str, str, int]]):
+        """(name, digest, size, ParseResult) for every file to parse, in order, one file at a time.
         (Parsing takes a fifth of a full reload; SQLite's inserts, on this same core, the rest:
         worker processes measured slower on two cores, and held every parsed file in memory.)"""
-        for path, name, digest in todo:
-            yield name, digest, parse_file(path, name=name)
+        for path, name, digest, size in todo:
+            yield name, digest, size, parse_file(path, name=name)
 
     def _apply(self, db: sqlite_utils.Database, conn: sqlite3.Connection, started: float) -> ReloadReport:
         current = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
         rebuild = current is None or current[0] != SCHEMA_VERSION
         # an index written by another version of factbot is rebuilt whole (in the same transaction)
         known = {} if rebuild else {row["path"]: row for row in db["files"].rows}
-        reports, todo, todo_bytes = self._scan(known)
-        seen = set(reports) | {name for _, name, _ in todo}
+        reports, todo = self._scan(known)
+        todo_bytes = sum(size for *_, size in todo) or 1
+        seen = set(reports) | {name for _, name, _, _ in todo}
         removed = sorted(set(known) - seen)
         failed_before = {name for name, r in reports.items() if r.status == "failed"}
         conn.execute("BEGIN IMMEDIATE")
@@ -332,7 +331,7 @@ class Reloader:
                 self._delete_file(conn, name)
             batch = _Batch(conn)
             done_bytes = 0
-            for name, digest, result in self._parsed(todo):
+            for name, digest, size, result in self._parsed(todo):
                 row = known.get(name)
                 errors = [str(e) for e in result.errors]
                 if not result.articles or (errors and row and row["hash"]):
@@ -347,10 +346,10 @@ class Reloader:
                     n_facts = batch.add_file(name, digest, result)
                     reports[name] = FileReport(name, len(result.articles), n_facts,
                                                "failed" if errors else "loaded", errors)
-                done_bytes += Path(self.seeds, name).stat().st_size if self.progress else 0
+                done_bytes += size
                 if self.progress:
                     self.progress.update(stage="index", files=len(reports), total_files=len(seen),
-                                         done=done_bytes, total=todo_bytes or 1, facts=batch.facts)
+                                         done=done_bytes, total=todo_bytes, facts=batch.facts)
             batch.flush()
             for name in failed_before:
                 self._record_failure(conn, name, "", reports[name].errors, known)

@@ -247,3 +247,14 @@ def test_an_index_of_another_version_is_rebuilt_whole(index):
     assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0] != "old"
     assert conn.execute("SELECT count(*) FROM facts_fts WHERE facts_fts MATCH 'fairwater'").fetchone()[0] == 2
     assert index.search("fairwater 2").hits[0].citations == [5, 13]
+
+
+def test_an_unreadable_file_keeps_its_facts(index, seeds, tmp_path):
+    seed = seeds / SEED.name
+    seed.unlink()
+    seed.symlink_to(tmp_path / "gone.txt")  # a dangling link: reading fails, even for root
+    report = index.reload()
+    (only,) = report.files
+    assert only.status == "failed" and "cannot read file" in only.errors[0]
+    assert (only.articles, only.facts, report.facts) == (2, 31, 31)
+    assert index.search("fairwater 2").hits
