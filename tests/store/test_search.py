@@ -171,3 +171,34 @@ def test_a_chinese_run_is_cut_into_the_words_the_index_holds(zh_index):
     hit = zh_index.search("人才缺口问题").hits[0]  # 问题 is not indexed: 人才缺口 answers
     assert "人才缺口" in hit.text
     assert zh_index.search("飞手的培训费用").hits[0].text.startswith("培训费用")
+
+
+def _article(title, when, facts):
+    body = "Core Viewpoint - " + " - ".join(f"{f} [{i + 1}]." for i, f in enumerate(facts))
+    return f"{title}\nXin Lang Cai Jing· {when}\n{body}\n"
+
+
+def test_aliases_are_learned_from_chinese_titles_and_the_name_their_facts_repeat(seeds, tmp_path):
+    from store import Index
+
+    doc = (_article("宁泰锂业三季度净利润大增", "2025-10-01 09:00", [
+        "Ningtai Lithium reported net profit up 40% in the third quarter",
+        "Ningtai expects lithium carbonate prices to recover",
+        "Ningtai plans to expand capacity in Sichuan"])
+        + _article("宁泰锂业拟赴港上市", "2025-10-05 09:00", [
+            "Ningtai Lithium filed for a Hong Kong listing",
+            "Ningtai intends to raise funds for new mines",
+            "Ningtai sells mainly to battery makers"])
+        + _article("Battery makers weekly", "2025-10-06 09:00", [
+            "Battery makers signed new supply deals with Ningtai for cathode materials",
+            "Prices of cathode materials stayed flat this week",
+            "Demand for storage batteries kept rising"]))
+    (seeds / "ningtai.txt").write_text(doc, encoding="utf-8")
+    idx = Index.open(tmp_path / "alias.db", seeds=seeds)
+    conn = idx.conn()
+    assert ("宁泰锂业", "Ningtai") in conn.execute("SELECT cjk, english FROM aliases").fetchall()
+    # the Chinese name alone finds the English fact whose title does not hold it
+    hits = idx.search("宁泰锂业", limit=10).hits
+    assert [h.text for h in hits if h.article.title == "Battery makers weekly"] == [
+        "Battery makers signed new supply deals with Ningtai for cathode materials."]
+    idx.close()
