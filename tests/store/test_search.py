@@ -202,3 +202,21 @@ def test_aliases_are_learned_from_chinese_titles_and_the_name_their_facts_repeat
     assert [h.text for h in hits if h.article.title == "Battery makers weekly"] == [
         "Battery makers signed new supply deals with Ningtai for cathode materials."]
     idx.close()
+
+
+def test_users_extend_the_glossary_and_aliases_with_files_of_their_own(seeds, tmp_path, monkeypatch):
+    from store import Index
+
+    glossary = tmp_path / "glossary.txt"
+    glossary.write_text("# ours\nflotation, ipo\n", encoding="utf-8")
+    aliases = tmp_path / "aliases.txt"
+    aliases.write_text("萨蒂亚 = Nadella\n", encoding="utf-8")
+    plain = Index.open(tmp_path / "plain.db", seeds=seeds)
+    assert plain.search("seres flotation").hits == []
+    plain.close()
+    monkeypatch.setenv("FACTBOT_GLOSSARY", str(glossary))
+    monkeypatch.setenv("FACTBOT_ALIASES", str(aliases))
+    idx = Index.open(tmp_path / "ours.db", seeds=seeds)
+    assert "IPO" in idx.search("seres flotation").hits[0].text
+    assert "Nadella" in idx.search("萨蒂亚 winner's curse").hits[0].text
+    idx.close()
