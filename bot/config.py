@@ -5,7 +5,7 @@ Every setting is listed, with its default, in `.env.example`.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -34,7 +34,6 @@ class Settings:
     commands: tuple[str, ...] = ("/ipo", "/azure")
     port: int = 3000
     log_level: str = "INFO"
-    extra: dict = field(default_factory=dict, compare=False)
 
     @property
     def db_path(self) -> Path:

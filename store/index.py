@@ -54,7 +54,7 @@ class FileReport:
     path: str
     articles: int = 0
     facts: int = 0
-    status: str = "loaded"  # loaded | unchanged | failed | removed
+    status: str = "loaded"  # loaded | unchanged | failed (removed files are in ReloadReport.removed)
     errors: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
@@ -554,12 +554,13 @@ class Index:
 
     # reading ------------------------------------------------------------------------------
     def searcher(self):
-        from store.search import Searcher
+        if self._searcher is None:  # made once; no lock on the path every search takes
+            from store.search import Searcher
 
-        with self._searcher_lock:
-            if self._searcher is None:
-                self._searcher = Searcher(self)
-            return self._searcher
+            with self._searcher_lock:
+                if self._searcher is None:
+                    self._searcher = Searcher(self)
+        return self._searcher
 
     def search(self, query: str, limit: int = 5, offset: int = 0):
         return self.searcher().search(query, limit=limit, offset=offset)
