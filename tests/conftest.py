@@ -35,3 +35,19 @@ def socket_mode_server():
 def seeds_dir(tmp_path: Path) -> Path:
     """A tmp copy of the test seed (two articles: Microsoft/Azure interview, Seres IPO)."""
     return copy_seeds(tmp_path / "seeds")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostgreSQL server for the whole run (tests/pg.py); skips where none is installed."""
+    from tests import pg
+
+    cluster = pg.Cluster(pg.require())
+    yield cluster
+    cluster.destroy()
+
+
+@pytest.fixture
+def database_url(pg_cluster) -> str:
+    """A fresh, empty PostgreSQL database on the throwaway server: its DATABASE_URL."""
+    return pg_cluster.create_database()

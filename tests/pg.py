@@ -1,0 +1,137 @@
+"""A throwaway PostgreSQL cluster for tests: initdb + pg_ctl on a temporary folder, loopback, a free port.
+
+Nothing mocks PostgreSQL: the tests talk to a real server started here and stopped at the end.
+initdb refuses to run as root, so as root the cluster belongs to the `postgres` user (Debian's
+package creates it; `nobody` otherwise) and every server command runs through `runuser`.
+
+Where no PostgreSQL is installed, `require()` skips the test with how to run it, except under
+CI=true, where the same condition fails the run.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+HOW_TO = ("PostgreSQL is not installed (no initdb/pg_ctl found in /usr/lib/postgresql/*/bin or on PATH): "
+          "the replica tests need a real server; install it (Debian/Ubuntu: `apt-get install postgresql`, "
+          "which .ci/run does) and run pytest again")
+
+
+def bin_dir() -> Path | None:
+    """Where initdb and pg_ctl are: the newest /usr/lib/postgresql/N/bin, else PATH."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+                   key=lambda p: int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0)
+    if found:
+        return Path(found[-1]).parent
+    on_path = shutil.which("initdb")
+    return Path(on_path).parent if on_path and shutil.which("pg_ctl") else None
+
+
+def require() -> Path:
+    """The PostgreSQL bin folder, or skip (fail under CI=true) saying how to get one."""
+    where = bin_dir()
+    if where is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(HOW_TO + " [CI=true: a skipped PostgreSQL test is a failure]", pytrace=False)
+        pytest.skip(HOW_TO)
+    return where
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Cluster:
+    """One PostgreSQL server on 127.0.0.1:<port> with trust authentication, data in a temp folder."""
+
+    def __init__(self, bindir: Path):
+        self.bindir = bindir
+        self.port = _free_port()
+        self.root = Path(tempfile.mkdtemp(prefix="factbot-pg-"))
+        self.data = self.root / "data"
+        self.log = self.root / "server.log"
+        self.user: str | None = None
+        if os.geteuid() == 0:
+            for name in ("postgres", "nobody"):
+                try:
+                    entry = pwd.getpwnam(name)
+                except KeyError:
+                    continue
+                self.user = name
+                os.chown(self.root, entry.pw_uid, entry.pw_gid)
+                break
+            else:
+                raise RuntimeError("running as root, and neither a postgres nor a nobody user exists for initdb")
+        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "factbot", "-E", "UTF8",
+                  "--no-sync", "--no-instructions")
+        self.running = False
+        self.start()
+
+    def _run(self, tool: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        argv = [str(self.bindir / tool), *args]
+        if self.user:
+            argv = ["runuser", "-u", self.user, "--", *argv]
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd=self.root,
+                                stdin=subprocess.DEVNULL)
+        if result.returncode != 0:
+            log = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
+            raise RuntimeError(f"{tool} failed ({result.returncode}): {result.stderr.strip()}\n{log}")
+        return result
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgresql://factbot@127.0.0.1:{self.port}/postgres"
+
+    def url(self, database: str) -> str:
+        return f"postgresql://factbot@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> None:
+        options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories='{self.root}'"
+                   " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "-t", "60", "start")
+        self.running = True
+
+    def stop(self, mode: str = "fast") -> None:
+        if self.running:
+            self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop")
+            self.running = False
+
+    def create_database(self) -> str:
+        """A new empty database; its URL."""
+        import psycopg
+
+        name = "t_" + uuid.uuid4().hex[:12]
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def wait_accepting(self, timeout: float = 20) -> None:
+        import psycopg
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with psycopg.connect(self.admin_url, connect_timeout=2):
+                    return
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def destroy(self) -> None:
+        try:
+            self.stop("immediate")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
