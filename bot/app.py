@@ -141,7 +141,7 @@ def open_index(settings: Settings) -> Any:
     """The store's index; built from the seeds when the database file does not exist yet."""
     from store import Index
 
-    return Index.open(settings.db_path, seeds=settings.seeds)
+    return Index.open(settings.db_path, seeds=settings.seeds, glossary=settings.glossary, aliases=settings.aliases)
 
 
 def boot(settings: Settings, *required: str) -> tuple[App, Any]:

@@ -85,9 +85,11 @@ def _render_result(result, width: int = 100) -> str:
     """A readable answer for the terminal: each fact with where it comes from."""
     import textwrap
 
+    missing = [f"'{w}'" for w in getattr(result, "missing", None) or ()]
+    note = f"No fact mentions {', '.join(missing)}." if missing else ""
     if not result.hits:
-        return f"No confident match for {result.query!r}."
-    out = []
+        return f"No confident match for {result.query!r}." + (f" {note}" if note else "")
+    out = [note] if note else []
     for n, hit in enumerate(result.hits, 1):
         out.append(textwrap.fill(hit.text, width, initial_indent=f"{n}. ", subsequent_indent="   "))
         cites = "".join(f"[{c}]" for c in hit.citations)
@@ -118,7 +120,8 @@ def ask(seeds, db, limit, as_json, queries, query) -> None:
     if not query and queries is None:
         raise click.UsageError("give a QUERY or --queries FILE")
     seeds_dir, db_path = _paths(seeds, db)
-    index = Index.open(db_path, seeds=seeds_dir, progress=_progress(as_json))
+    s = _settings()
+    index = Index.open(db_path, seeds=seeds_dir, progress=_progress(as_json), glossary=s.glossary, aliases=s.aliases)
     if queries is not None:
         # split on "\n" only (no universal newlines): a blank line is a query too and gets its answer
         try:

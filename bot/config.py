@@ -34,6 +34,8 @@ class Settings:
     commands: tuple[str, ...] = ("/ipo", "/azure")
     port: int = 3000
     log_level: str = "INFO"
+    glossary: tuple[Path, ...] = ()  # the user's own glossary files, added to store/data/glossary*.txt
+    aliases: tuple[Path, ...] = ()  # the user's own alias files, added to store/data/aliases.txt
 
     @property
     def db_path(self) -> Path:
@@ -53,7 +55,16 @@ class Settings:
         api = e.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
         if not api.endswith("/"):
             api += "/"
+        lexicon_files = {}
+        for name in ("FACTBOT_GLOSSARY", "FACTBOT_ALIASES"):
+            paths = tuple(Path(p) for p in _split(e.get(name)))
+            for path in paths:
+                if not path.is_file():
+                    raise ConfigError(f"{name} names {path}, which is not a file")
+            lexicon_files[name] = paths
         return cls(
+            glossary=lexicon_files["FACTBOT_GLOSSARY"],
+            aliases=lexicon_files["FACTBOT_ALIASES"],
             seeds=Path(e.get("FACTBOT_SEEDS") or "seeds"),
             db=Path(e["FACTBOT_DB"]) if e.get("FACTBOT_DB") else None,
             slack_bot_token=e.get("SLACK_BOT_TOKEN") or None,

@@ -286,6 +286,15 @@ def _fallback_hit(n: int, hit: Any) -> str:
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
+def missing_line(words: Sequence[str]) -> str:
+    """mrkdwn naming the query words no fact holds: "No fact mentions *xiaomi*." ("" for none)."""
+    named = [f"*{clip_escaped(w, 100)}*" for w in list(words or ())[:10] if str(w).strip()]
+    if not named:
+        return ""
+    listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " or " + named[-1]
+    return f"No fact mentions {listed}."
+
+
 def render_answer(
     result: Any,
     *,
@@ -302,15 +311,17 @@ def render_answer(
     When there are no hits this is the no-match message with `suggestions`.
     """
     query = result.query
+    missing = missing_line(getattr(result, "missing", None) or ())
     if not result.hits:
-        return render_no_match(query, suggestions, offset=offset)
+        return render_no_match(query, suggestions, offset=offset, missing=missing)
     blocks: list[Block] = []
     if shared_by and _USER_ID.match(shared_by):
         blocks.append(context(f"Shared by <@{shared_by}>"))
     first, last = offset + 1, offset + len(result.hits)
     facts = f"Fact {first}" if first == last else f"Facts {first}–{last}"
-    blocks.append(section(f"*You asked:* {clip_escaped(query, 2000)}\n{facts} from the digests:"))
-    fallback = [f"You asked: {escape(clip(query, 300))}"]
+    head = f"*You asked:* {clip_escaped(query, 2000)}\n" + (f"{missing}\n" if missing else "")
+    blocks.append(section(f"{head}{facts} from the digests:"))
+    fallback = [f"You asked: {escape(clip(query, 300))}"] + ([missing.replace("*", "")] if missing else [])
     actions: list[ButtonElement] = []
     if share:
         actions.append(
@@ -331,12 +342,12 @@ def render_answer(
     return Message(text=clip("\n".join(fallback), MAX_FALLBACK), blocks=_dicts(blocks))
 
 
-def render_no_match(query: str, suggestions: Sequence[str] = (), offset: int = 0) -> Message:
+def render_no_match(query: str, suggestions: Sequence[str] = (), offset: int = 0, missing: str = "") -> Message:
     q = clip_escaped(query, 1000)
     if offset > 0:
         head = f"No more facts for “{q}”."
     else:
-        head = f"I couldn't find a confident match for “{q}”."
+        head = f"I couldn't find a confident match for “{q}”." + (f" {missing}" if missing else "")
     blocks: list[Block] = [section(head)]
     text = head
     if suggestions:

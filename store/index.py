@@ -514,17 +514,22 @@ def learn_aliases(conn: sqlite3.Connection) -> None:
 class Index:
     """The index of one database file; safe to share between threads (a connection per thread)."""
 
-    def __init__(self, db: Path | str, seeds: Path | str | None = None):
+    def __init__(self, db: Path | str, seeds: Path | str | None = None,
+                 glossary: Iterable[Path | str] = (), aliases: Iterable[Path | str] = ()):
         self.db_path = Path(db)
         self.seeds = Path(seeds) if seeds is not None else Path("seeds")
+        # the user's own glossary and alias files, added to the shipped ones (store/lexicon.py)
+        self.glossary_files = tuple(Path(p) for p in glossary)
+        self.alias_files = tuple(Path(p) for p in aliases)
         self._local = threading.local()
         self._searcher = None
         self._searcher_lock = threading.Lock()
 
     @classmethod
-    def open(cls, db: Path | str, seeds: Path | str | None = None, progress=None) -> "Index":
+    def open(cls, db: Path | str, seeds: Path | str | None = None, progress=None,
+             glossary: Iterable[Path | str] = (), aliases: Iterable[Path | str] = ()) -> "Index":
         """Open the index, building it from the seeds first when the database does not exist yet."""
-        index = cls(db, seeds)
+        index = cls(db, seeds, glossary=glossary, aliases=aliases)
         if not index.db_path.exists():
             index.reload(actor="startup", progress=progress)
         index.searcher().warm()

@@ -1,23 +1,30 @@
-"""The glossary (interchangeable finance terms) and the alias table (Chinese <-> English names).
+"""The glossary (interchangeable finance terms), the alias table (Chinese <-> English names) and
+the conversation words (greetings, thanks, filler that never count against a query).
 
-Both are plain text files: the ones shipped in `store/data/`, plus optional files of the user's own
-(FACTBOT_GLOSSARY, FACTBOT_ALIASES), plus alias pairs learned from the seeds at reload time.
+All are plain text files: the ones shipped in `store/data/`, plus optional glossary and alias files
+of the user's own (their paths come from the settings, `bot/config.py`, and are passed down here),
+plus alias pairs learned from the seeds at reload time.
 A term is kept as the tuple of its normalised words (`("total", "cost", "of", "ownership")`); a
 Chinese term is one word (`("赛力斯",)`): the search turns it into its 2-character index words.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Iterable
 
 from store.text import normalize, words
 
 Term = tuple[str, ...]
 
+GLOSSARIES = ("glossary.txt",)  # shipped glossary files in store/data/
 SYNONYM = 0.8  # weight of a glossary equivalent, against 1.0 for the word itself
 ALIAS = 0.95  # weight of the other name of the same company or person
+
+
+class LexiconFileError(ValueError):
+    """A glossary or alias file of the user's own that cannot be read; the message names it."""
 
 
 def term(text: str) -> Term:
@@ -30,6 +37,7 @@ class Lexicon:
 
     equivalents: dict[Term, dict[Term, float]] = field(default_factory=dict)
     longest: int = 1
+    conversation: "Conversation" = field(default_factory=lambda: Conversation())
 
     def add_group(self, terms: list[Term], weight: float) -> None:
         terms = [t for t in dict.fromkeys(terms) if t]
@@ -47,6 +55,66 @@ class Lexicon:
         """Chinese terms, longest first (to find them inside a longer run of Chinese text)."""
         keys = [k[0] for k in self.equivalents if len(k) == 1 and not k[0].isascii()]
         return sorted(keys, key=len, reverse=True)
+
+
+@dataclass
+class Conversation:
+    """Words and phrases that are conversation, not question (store/data/conversation.txt)."""
+
+    phrases: set[Term] = field(default_factory=set)  # English, as whole words
+    longest: int = 1
+    cjk: list[str] = field(default_factory=list)  # Chinese phrases of 2+ characters, longest first
+    cjk_edge: frozenset[str] = frozenset()  # single Chinese characters, taken off a run's ends
+
+    def strip_words(self, tokens: list[str]) -> list[str]:
+        """`tokens` without the conversation phrases among them (longest match first)."""
+        out: list[str] = []
+        i = 0
+        while i < len(tokens):
+            for size in range(min(self.longest, len(tokens) - i), 0, -1):
+                if tuple(tokens[i:i + size]) in self.phrases:
+                    i += size
+                    break
+            else:
+                out.append(tokens[i])
+                i += 1
+        return out
+
+    def strip_cjk(self, run: str) -> list[str]:
+        """A Chinese run without its conversation phrases: the pieces that are left."""
+        pieces = [run]
+        for phrase in self.cjk:
+            pieces = [p for piece in pieces for p in piece.split(phrase)]
+        out = []
+        for piece in pieces:
+            while piece and piece[0] in self.cjk_edge:
+                piece = piece[1:]
+            while piece and piece[-1] in self.cjk_edge:
+                piece = piece[:-1]
+            if piece:
+                out.append(piece)
+        return out
+
+
+def parse_conversation(text: str) -> Conversation:
+    conv = Conversation()
+    edge = set()
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        words_ = term(line)
+        if len(words_) == 1 and not words_[0].isascii():
+            if len(words_[0]) == 1:
+                edge.add(words_[0])
+            else:
+                conv.cjk.append(words_[0])
+        elif words_:
+            conv.phrases.add(words_)
+            conv.longest = max(conv.longest, len(words_))
+    conv.cjk.sort(key=len, reverse=True)
+    conv.cjk_edge = frozenset(edge)
+    return conv
 
 
 def parse_glossary(text: str) -> list[list[Term]]:
@@ -73,16 +141,28 @@ def _read(name: str) -> str:
     return resources.files("store").joinpath("data", name).read_text(encoding="utf-8")
 
 
-def load(learned: list[tuple[str, str]] = (), env: dict | None = None) -> Lexicon:
-    """The shipped glossary and aliases, the user's own files, and `learned` (cjk, english) pairs."""
-    e = os.environ if env is None else env
-    lex = Lexicon()
-    glossary = [_read("glossary.txt")]
+def _read_user_file(kind: str, path: Path | str) -> str:
+    path = Path(path)
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        raise LexiconFileError(f"{kind} file {path} does not exist") from None
+    except IsADirectoryError:
+        raise LexiconFileError(f"{kind} file {path} is a folder, not a file") from None
+    except OSError as exc:
+        raise LexiconFileError(f"{kind} file {path} cannot be read: {exc.strerror}") from None
+
+
+def load(learned: Iterable[tuple[str, str]] = (), glossary_files: Iterable[Path | str] = (),
+         alias_files: Iterable[Path | str] = ()) -> Lexicon:
+    """The shipped glossary, aliases and conversation words, the user's own glossary and alias
+    files (a file that cannot be read is a LexiconFileError naming it), and `learned` (cjk,
+    english) pairs."""
+    lex = Lexicon(conversation=parse_conversation(_read("conversation.txt")))
+    glossary = [_read(name) for name in GLOSSARIES]
     aliases = [_read("aliases.txt")]
-    for var, texts in (("FACTBOT_GLOSSARY", glossary), ("FACTBOT_ALIASES", aliases)):
-        path = e.get(var)
-        if path and Path(path).is_file():
-            texts.append(Path(path).read_text(encoding="utf-8", errors="replace"))
+    glossary += [_read_user_file("glossary", p) for p in glossary_files]
+    aliases += [_read_user_file("alias", p) for p in alias_files]
     for text in glossary:
         for group in parse_glossary(text):
             lex.add_group(group, SYNONYM)

@@ -94,10 +94,11 @@ class SearchResult:
     took_ms: float
     hits: list[Hit]
     has_more: bool = False
+    missing: list[str] = field(default_factory=list)  # query words no fact holds
 
     def to_json(self) -> dict:
         return {"query": self.query, "took_ms": round(self.took_ms, 3),
-                "results": [h.to_json() for h in self.hits]}
+                "missing": list(self.missing), "results": [h.to_json() for h in self.hits]}
 
 
 @dataclass
@@ -109,6 +110,15 @@ class Group:
     cjk: dict[tuple[str, ...], str]  # alt -> the Chinese run it must hold contiguously
     df: int
     idf: float
+
+
+@dataclass
+class Plan:
+    """What a query asks for: its word groups, and the words no fact holds (left out of `groups`
+    when the words that do are enough to answer from)."""
+
+    groups: list[Group]
+    missing: list[str]
 
 
 @dataclass
@@ -163,17 +173,18 @@ class Searcher:
         generation = conn.execute("SELECT coalesce(max(id), 0) FROM reloads").fetchone()[0]
         with self._lock:
             if self._vocab is None or self._vocab.generation != generation:
-                self._vocab = self._load_vocab(conn, generation)
+                self._vocab = self._load_vocab(conn, generation, self.index.glossary_files,
+                                               self.index.alias_files)
                 self._heading_cache = {}
         self._local.data_version = data_version
         return self._vocab
 
     @staticmethod
-    def _load_vocab(conn, generation: int) -> _Vocab:
+    def _load_vocab(conn, generation: int, glossary_files=(), alias_files=()) -> _Vocab:
         df = dict(conn.execute("SELECT term, df FROM vocab"))
         n_facts = conn.execute("SELECT count(*) FROM facts").fetchone()[0]
         learned = [(c, e) for c, e in conn.execute("SELECT cjk, english FROM aliases")]
-        lex = lexicon_mod.load(learned)
+        lex = lexicon_mod.load(learned, glossary_files, alias_files)
         # typo targets: the index's words and the glossary's ("oversubscirbed" -> oversubscribed)
         by_length: dict[int, list[str]] = {}
         for term in set(df).union(k[0] for k in lex.equivalents if len(k) == 1):
@@ -304,11 +315,21 @@ class Searcher:
         idf = math.log(1 + (v.n_facts - df + 0.5) / (df + 0.5))
         return Group(" ".join(unit), alts, cjk, df, idf)
 
-    def plan(self, v: _Vocab, query: str) -> list[Group]:
-        text = normalize(query[:MAX_QUERY_CHARS])
+    def _tokens(self, v: _Vocab, text: str) -> list[str]:
+        """The query's words without conversation words; Chinese runs cut into the words the index
+        and the lexicon know. A Chinese run that holds none of them stays whole (it is missing)."""
+        conversation = v.lexicon.conversation
         tokens: list[str] = []
-        for tok in words(text):
-            tokens.extend(self._segment(v, tok) if is_cjk(tok) else [tok])
+        for tok in conversation.strip_words(words(text)):
+            if not is_cjk(tok):
+                tokens.append(tok)
+                continue
+            for piece in conversation.strip_cjk(tok):
+                tokens.extend(self._segment(v, piece) or [piece])
+        return tokens
+
+    def _units(self, v: _Vocab, tokens: list[str]) -> list[tuple[str, ...]]:
+        """Tokens joined into the glossary's phrases ("total cost of ownership"), longest first."""
         longest = v.lexicon.longest
         units: list[tuple[str, ...]] = []
         i = 0
@@ -322,7 +343,11 @@ class Searcher:
             else:
                 units.append((tokens[i],))
                 i += 1
-        units = list(dict.fromkeys(units))
+        return list(dict.fromkeys(units))
+
+    def plan(self, v: _Vocab, query: str) -> Plan:
+        text = normalize(query[:MAX_QUERY_CHARS])
+        units = self._units(v, self._tokens(v, text))
 
         def is_stop(u):
             return len(u) == 1 and (u[0] in STOP_WORDS or (len(u[0]) == 1 and u[0].isascii() and u[0].isalpha()))
@@ -333,15 +358,19 @@ class Searcher:
         if len(groups) > MAX_GROUPS:  # a pasted paragraph: keep its most telling known words
             keep = set(map(id, sorted(groups, key=lambda g: (not g.alts, -g.idf))[:MAX_GROUPS]))
             groups = [g for g in groups if id(g) in keep]
-        known = [g.idf for g in groups if g.alts]
+        missing = [g.surface for g in groups if not g.alts]
+        known = [g for g in groups if g.alts]
+        if known and len(known) >= len(missing):
+            # as many words that facts hold as words none does: answer from the known ones
+            return Plan(known, missing)
         if len(groups) >= LONG_QUERY and known:
             # in a question or a pasted sentence a word the index lacks is one word among many,
             # not the rarest of all: it weighs like the average known word
-            average = sum(known) / len(known)
+            average = sum(g.idf for g in known) / len(known)
             for g in groups:
                 if not g.alts:
                     g.idf = average
-        return groups
+        return Plan(groups, missing)
 
     # candidates ------------------------------------------------------------------------
     def _candidates(self, conn, groups: list[Group], want: int, n_facts: int) -> list[int]:
@@ -417,7 +446,8 @@ class Searcher:
         conn.execute("BEGIN")  # one snapshot for the whole search, even while a reload commits
         try:
             v = self._current(conn)
-            groups = self.plan(v, query)
+            plan = self.plan(v, query)
+            groups = plan.groups
             want = offset + limit + 1
             ids = self._candidates(conn, groups, want, v.n_facts)
             rows = []
@@ -433,7 +463,7 @@ class Searcher:
         page = ranked[offset:offset + limit]
         hits = [self._hit(groups, row, score) for score, row in page]
         took = (time.perf_counter() - started) * 1000
-        return SearchResult(query, took, hits, has_more=len(ranked) > offset + limit)
+        return SearchResult(query, took, hits, has_more=len(ranked) > offset + limit, missing=plan.missing)
 
     def _rank(self, groups: list[Group], rows: list) -> list[tuple[float, tuple]]:
         if not groups or not rows:

@@ -168,3 +168,24 @@ def test_reload_shows_progress_on_a_terminal(seeds, tmp_path):
     screen = b"".join(chunks).decode("utf-8", "replace")
     assert "indexing: " in screen and "/6 files" in screen and "facts/s" in screen
     assert "12 articles, 186 facts indexed" in screen
+
+
+def test_ask_json_names_the_words_no_fact_holds(seeds, tmp_path):
+    db = str(tmp_path / "f.db")
+    out = json.loads(invoke("ask", "--seeds", str(seeds), "--db", db, "--json", "xiaomi ipo").output)
+    assert out["missing"] == ["xiaomi"] and out["results"]
+    out = json.loads(invoke("ask", "--seeds", str(seeds), "--db", db, "--json", "seres ipo").output)
+    assert out["missing"] == []
+    text = invoke("ask", "--seeds", str(seeds), "--db", db, "xiaomi ipo").output
+    assert text.startswith("No fact mentions 'xiaomi'.\n1. ")
+
+
+def test_own_glossary_comes_from_the_settings_and_a_missing_one_is_named(seeds, tmp_path):
+    glossary = tmp_path / "mine.txt"
+    glossary.write_text("flotation, ipo\n", encoding="utf-8")
+    env = {"FACTBOT_GLOSSARY": str(glossary)}
+    db = str(tmp_path / "f.db")
+    out = json.loads(invoke("ask", "--seeds", str(seeds), "--db", db, "--json", "seres flotation", env=env).output)
+    assert out["missing"] == [] and "IPO" in out["results"][0]["text"]
+    bad = invoke("ask", "--seeds", str(seeds), "--db", db, "seres", env={"FACTBOT_ALIASES": str(tmp_path / "gone.txt")})
+    assert bad.exit_code == 1 and "FACTBOT_ALIASES" in bad.output and "gone.txt" in bad.output

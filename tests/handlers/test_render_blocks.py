@@ -231,3 +231,19 @@ def test_any_query_makes_a_valid_button_value(query, offset):
 
 def test_escape_order():
     assert escape("&lt;") == "&amp;lt;" and escape("<&>") == "&lt;&amp;&gt;"
+
+
+def test_words_no_fact_holds_are_named_above_the_answers_escaped():
+    result = _result([_hit("Seres raised 14 billion HKD in its IPO.")], query="xiaomi <!channel> ipo")
+    result.missing = ["xiaomi", "<!channel>"]
+    message = render_answer(result)
+    head = message.blocks[0]["text"]["text"]
+    assert head.splitlines()[1] == "No fact mentions *xiaomi* or *&lt;!channel&gt;*."
+    assert head.index("No fact mentions") < head.index("from the digests")
+    assert "<!channel>" not in json.dumps(message.blocks) and "No fact mentions xiaomi" in message.text
+    assert "No fact mentions" not in render_answer(_result([_hit("Seres raised 14 billion HKD.")])).blocks[0]["text"]["text"]
+
+
+def test_no_match_names_the_words_no_fact_holds(index):
+    message = render_answer(index.search("bitcoin etf flows"))
+    assert "No fact mentions *bitcoin*, *etf* or *flows*." in message.blocks[0]["text"]["text"]

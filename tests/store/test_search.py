@@ -204,7 +204,7 @@ def test_aliases_are_learned_from_chinese_titles_and_the_name_their_facts_repeat
     idx.close()
 
 
-def test_users_extend_the_glossary_and_aliases_with_files_of_their_own(seeds, tmp_path, monkeypatch):
+def test_users_extend_the_glossary_and_aliases_with_files_of_their_own(seeds, tmp_path):
     from store import Index
 
     glossary = tmp_path / "glossary.txt"
@@ -212,11 +212,33 @@ def test_users_extend_the_glossary_and_aliases_with_files_of_their_own(seeds, tm
     aliases = tmp_path / "aliases.txt"
     aliases.write_text("萨蒂亚 = Nadella\n", encoding="utf-8")
     plain = Index.open(tmp_path / "plain.db", seeds=seeds)
-    assert plain.search("seres flotation").hits == []
+    assert plain.search("seres flotation").missing == ["flotation"]
+    assert plain.search("萨蒂亚 winner's curse").missing == ["萨蒂亚"]
     plain.close()
-    monkeypatch.setenv("FACTBOT_GLOSSARY", str(glossary))
-    monkeypatch.setenv("FACTBOT_ALIASES", str(aliases))
-    idx = Index.open(tmp_path / "ours.db", seeds=seeds)
-    assert "IPO" in idx.search("seres flotation").hits[0].text
-    assert "Nadella" in idx.search("萨蒂亚 winner's curse").hits[0].text
+    idx = Index.open(tmp_path / "ours.db", seeds=seeds, glossary=[glossary], aliases=[aliases])
+    result = idx.search("seres flotation")
+    assert result.missing == [] and "IPO" in result.hits[0].text
+    result = idx.search("萨蒂亚 winner's curse")
+    assert result.missing == [] and "Nadella" in result.hits[0].text
     idx.close()
+
+
+def test_the_lexicon_reads_no_environment(seeds, tmp_path, monkeypatch):
+    from store import Index
+
+    glossary = tmp_path / "glossary.txt"
+    glossary.write_text("flotation, ipo\n", encoding="utf-8")
+    monkeypatch.setenv("FACTBOT_GLOSSARY", str(glossary))
+    idx = Index.open(tmp_path / "env.db", seeds=seeds)
+    assert idx.search("seres flotation").missing == ["flotation"]
+    idx.close()
+
+
+@pytest.mark.parametrize("kind", ["glossary", "aliases"])
+def test_a_missing_glossary_or_alias_file_is_an_error_naming_it(seeds, tmp_path, kind):
+    from store import Index
+    from store.lexicon import LexiconFileError
+
+    absent = tmp_path / f"no-such-{kind}.txt"
+    with pytest.raises(LexiconFileError, match=f"no-such-{kind}.txt does not exist"):
+        Index.open(tmp_path / "x.db", seeds=seeds, **{kind: [absent]})
