@@ -50,8 +50,9 @@ class _ClientCarriesToken(logging.Filter):
         return "`token` will be unused" not in record.getMessage()
 
 
-def create_app(settings: Settings, index: Any, *, client: WebClient | None = None) -> App:
-    """The Bolt App for `settings`, answering from `index`.
+def create_app(settings: Settings, index: Any, *, client: WebClient | None = None, claims: Any = None) -> App:
+    """The Bolt App for `settings`, answering from `index`; `claims` (claim(event_id) -> bool) decides
+    which events to answer (default: this process's own set of event_ids seen).
 
     Building it calls auth.test on settings.slack_api_url (Bolt's token verification), so a bad
     token fails at startup rather than at the first question.
@@ -67,7 +68,7 @@ def create_app(settings: Settings, index: Any, *, client: WebClient | None = Non
         token_verification_enabled=True,
     )
     bot = Factbot(index, settings)
-    middleware.register(app)
+    middleware.register(app, claims)
     commands.register(app, bot)
     events.register(app, bot)
     actions.register(app, bot)
@@ -105,7 +106,8 @@ def configure_logging(settings: Settings, stream: Any = None) -> logging.Handler
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(RedactingFormatter(
         "%(asctime)s %(levelname)s %(name)s: %(message)s",
-        secrets=(settings.slack_bot_token or "", settings.slack_signing_secret or "", settings.slack_app_token or ""),
+        secrets=(settings.slack_bot_token or "", settings.slack_signing_secret or "", settings.slack_app_token or "",
+                 _url_password(settings.database_url)),
     ))
     root = logging.getLogger()
     for old in list(root.handlers):
@@ -133,6 +135,17 @@ def configure_logging(settings: Settings, stream: Any = None) -> logging.Handler
 # --- startup --------------------------------------------------------------------------------
 
 
+def _url_password(url: str | None) -> str:
+    if not url:
+        return ""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).password or ""
+    except Exception:  # a malformed URL is reported where it is used
+        return ""
+
+
 class StartupError(Exception):
     """The bot cannot start; the message is one line and carries no secret."""
 
@@ -144,6 +157,20 @@ def open_index(settings: Settings) -> Any:
     return Index.open(settings.db_path, seeds=settings.seeds, glossary=settings.glossary, aliases=settings.aliases)
 
 
+def open_claims(settings: Settings) -> Any:
+    """With DATABASE_URL: claims in the shared store, behind this process's own set; else None (the default set)."""
+    if not settings.database_url:
+        return None
+    from store.claims import SharedClaims
+    from store.state import State, StateError
+
+    try:
+        state = State.open(settings.database_url)
+    except StateError as exc:
+        raise StartupError(str(exc)) from None
+    return middleware.ChainedClaims(middleware.SeenEvents(), SharedClaims(state))
+
+
 def boot(settings: Settings, *required: str) -> tuple[App, Any]:
     """Check `required` settings, set up logging, open the index and build the app (auth.test included)."""
     from slack_bolt.error import BoltError
@@ -151,9 +178,10 @@ def boot(settings: Settings, *required: str) -> tuple[App, Any]:
 
     settings.require(*required)  # ConfigError names the missing setting
     configure_logging(settings)
+    claims = open_claims(settings)
     index = open_index(settings)
     try:
-        app = create_app(settings, index)
+        app = create_app(settings, index, claims=claims)
     except (BoltError, SlackApiError) as exc:
         response = getattr(exc, "response", None)
         code = response.get("error") if response is not None and hasattr(response, "get") else None

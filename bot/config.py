@@ -36,6 +36,7 @@ class Settings:
     log_level: str = "INFO"
     glossary: tuple[Path, ...] = ()  # the user's own glossary files, added to store/data/glossary*.txt
     aliases: tuple[Path, ...] = ()  # the user's own alias files, added to store/data/aliases.txt
+    database_url: str | None = None  # PostgreSQL shared by replicas; None: the embedded SQLite state file
 
     @property
     def db_path(self) -> Path:
@@ -76,6 +77,7 @@ class Settings:
             commands=commands,
             port=port,
             log_level=(e.get("FACTBOT_LOG_LEVEL") or "INFO").upper(),
+            database_url=e.get("DATABASE_URL") or None,
         )
 
     def require(self, *names: str) -> None:

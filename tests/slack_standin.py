@@ -236,7 +236,8 @@ class SocketModeStandIn:
     def __init__(self) -> None:
         from websockets.sync.server import serve
 
-        self.outbox: "queue.Queue[dict]" = queue.Queue()
+        self.outbox: "queue.Queue[dict]" = queue.Queue()  # to whichever connection is free, as Slack does
+        self.outboxes: list["queue.Queue[dict]"] = []  # one per connection, in the order they connected
         self.acks: list[dict] = []
         self.received: list[Any] = []
         self.connected = threading.Event()
@@ -253,13 +254,17 @@ class SocketModeStandIn:
     def _connection(self, ws: Any) -> None:
         ws.send(json.dumps({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A111"},
                             "debug_info": {"host": "standin", "approximate_connection_time": 3600}}))
+        own: "queue.Queue[dict]" = queue.Queue()
+        with self.lock:
+            self.outboxes.append(own)
         self.connected.set()
         while True:
-            try:
-                while True:
-                    ws.send(json.dumps(self.outbox.get_nowait()))
-            except queue.Empty:
-                pass
+            for box in (own, self.outbox):
+                try:
+                    while True:
+                        ws.send(json.dumps(box.get_nowait()))
+                except queue.Empty:
+                    pass
             try:
                 message = ws.recv(timeout=0.05)
             except TimeoutError:
@@ -275,9 +280,25 @@ class SocketModeStandIn:
                 if isinstance(data, dict) and "envelope_id" in data:
                     self.acks.append(data)
 
-    def send(self, envelope: dict) -> str:
-        self.outbox.put(envelope)
+    def send(self, envelope: dict, connection: int | None = None) -> str:
+        """Send `envelope` to one connection: the `connection`-th to connect, or any free one."""
+        if connection is None:
+            self.outbox.put(envelope)
+        else:
+            with self.lock:
+                box = self.outboxes[connection]
+            box.put(envelope)
         return envelope["envelope_id"]
+
+    def wait_connections(self, count: int, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.lock:
+                if len(self.outboxes) >= count:
+                    return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{count} Socket Mode connections expected within {timeout}s")
+            time.sleep(0.05)
 
     def wait_ack(self, envelope_id: str, timeout: float = WAIT) -> dict:
         deadline = time.monotonic() + timeout
