@@ -13,7 +13,7 @@ from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetr
 from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 
 from bot.config import Settings
-from handlers import actions, commands, events, middleware
+from handlers import actions, commands, events, feedback, middleware
 from handlers.core import Factbot
 
 
@@ -50,9 +50,11 @@ class _ClientCarriesToken(logging.Filter):
         return "`token` will be unused" not in record.getMessage()
 
 
-def create_app(settings: Settings, index: Any, *, client: WebClient | None = None, claims: Any = None) -> App:
+def create_app(settings: Settings, index: Any, *, client: WebClient | None = None, claims: Any = None,
+               records: Any = None) -> App:
     """The Bolt App for `settings`, answering from `index`; `claims` (claim(event_id) -> bool) decides
-    which events to answer (default: this process's own set of event_ids seen).
+    which events to answer (default: this process's own set of event_ids seen); `records`
+    (store.records.Records) keeps unanswered questions and votes (opened from the settings when not given).
 
     Building it calls auth.test on settings.slack_api_url (Bolt's token verification), so a bad
     token fails at startup rather than at the first question.
@@ -67,11 +69,12 @@ def create_app(settings: Settings, index: Any, *, client: WebClient | None = Non
         # the one deployment-wide bot token; no OAuth install flow
         token_verification_enabled=True,
     )
-    bot = Factbot(index, settings)
+    bot = Factbot(index, settings, records=records if records is not None else open_records(settings))
     middleware.register(app, claims)
     commands.register(app, bot)
     events.register(app, bot)
     actions.register(app, bot)
+    feedback.register(app, bot)
 
     @app.error
     def on_error(error: Exception, logger: logging.Logger) -> None:
@@ -169,6 +172,15 @@ def open_claims(settings: Settings) -> Any:
     except StateError as exc:
         raise StartupError(str(exc)) from None
     return middleware.ChainedClaims(middleware.SeenEvents(), SharedClaims(state))
+
+
+def open_records(settings: Settings) -> Any:
+    """Unanswered questions and votes (store.records) in the state store, kept FACTBOT_LOG_DAYS days."""
+    from store.records import Records
+    from store.state import State, state_url
+
+    return Records(State.open(state_url(settings.database_url, settings.db_path)).engine,
+                   keep_days=settings.log_days)
 
 
 def boot(settings: Settings, *required: str) -> tuple[App, Any]:

@@ -143,6 +143,38 @@ def ask(seeds, db, limit, as_json, queries, query) -> None:
                 click.echo()
 
 
+@main.command()
+@db_option
+@click.option("--since", default=None, metavar="DURATION",
+              help="Only what happened in the last DURATION: 7d, 24h, 30m, 2w (default: everything kept).")
+@click.option("--limit", "-n", type=click.IntRange(1, 1000), default=20, show_default=True,
+              help="How many queries and answers to list.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def report(db: str | None, since: str | None, limit: int, as_json: bool) -> None:
+    """The most frequent questions without a confident answer, and the down-voted answers.
+
+    Read from the state store beside the index; records older than FACTBOT_LOG_DAYS are deleted.
+
+    \b
+        factbot report --since 7d
+        factbot report --json
+    """
+    import dataclasses
+
+    from bot.app import open_records
+    from store.records import parse_since
+
+    try:
+        window = parse_since(since) if since is not None else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from None
+    settings = _settings()
+    if db:
+        settings = dataclasses.replace(settings, db=Path(db))
+    result = open_records(settings).report(since=window, limit=limit)
+    click.echo(json.dumps(result.to_json(), ensure_ascii=False) if as_json else result.render())
+
+
 # --- Slack run modes and the app manifest (bot/serve.py, bot/socket_mode.py, bot/shell.py, bot/manifest.py) ---
 
 host_option = click.option("--host", default="0.0.0.0", show_default=True, help="Interface to listen on (HTTP mode).")

@@ -21,6 +21,17 @@ def _split(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (value or "").split(",") if part.strip())
 
 
+def _number(env, name: str, default: str, kind: type) -> float | int:
+    text = (env.get(name) or default).strip()
+    try:
+        value = kind(text)
+    except ValueError:
+        raise ConfigError(f"{name} must be a {'whole ' if kind is int else ''}number, got {text!r}") from None
+    if value < 0 or value != value:
+        raise ConfigError(f"{name} must not be negative, got {text!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     seeds: Path = Path("seeds")
@@ -37,6 +48,8 @@ class Settings:
     glossary: tuple[Path, ...] = ()  # the user's own glossary files, added to store/data/glossary*.txt
     aliases: tuple[Path, ...] = ()  # the user's own alias files, added to store/data/aliases.txt
     database_url: str | None = None  # PostgreSQL shared by replicas; None: the embedded SQLite state file
+    max_upload_mb: float = 20.0  # exports added by DM; 0 turns that off
+    log_days: int = 90  # unanswered questions and votes are deleted after this many days
 
     @property
     def db_path(self) -> Path:
@@ -52,6 +65,10 @@ class Settings:
             port = int(port_text)
         except ValueError:
             raise ConfigError(f"PORT must be a whole number, got {port_text!r}") from None
+        max_upload_mb = _number(e, "FACTBOT_MAX_UPLOAD_MB", "20", float)
+        log_days = _number(e, "FACTBOT_LOG_DAYS", "90", int)
+        if log_days < 1:
+            raise ConfigError(f"FACTBOT_LOG_DAYS must be at least 1, got {log_days}")
         commands = tuple(c if c.startswith("/") else "/" + c for c in _split(e.get("FACTBOT_COMMANDS", "/ipo,/azure")))
         api = e.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
         if not api.endswith("/"):
@@ -78,6 +95,8 @@ class Settings:
             port=port,
             log_level=(e.get("FACTBOT_LOG_LEVEL") or "INFO").upper(),
             database_url=e.get("DATABASE_URL") or None,
+            max_upload_mb=max_upload_mb,
+            log_days=log_days,
         )
 
     def require(self, *names: str) -> None:

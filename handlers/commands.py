@@ -9,7 +9,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from handlers.core import REFUSAL, RELOADING, Factbot, clean_text, parse_intent
+from handlers.core import REFUSAL, RELOADING, Asker, Factbot, clean_text, parse_intent
 from handlers.delivery import post_response
 from handlers.render import MAIN_COMMAND, render_notice
 
@@ -26,7 +26,8 @@ def register(app: App, bot: Factbot) -> None:
             return
 
         ack()
-        message = bot.respond_to(intent, share=True, more=True)
+        asker = Asker(user, command.get("channel_id") or "") if user else None
+        message = bot.respond_to(intent, share=True, more=True, asker=asker)
         post_response(client, response_url, message)
 
     for name in bot.commands:

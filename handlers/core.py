@@ -50,6 +50,14 @@ def strip_shell_mention(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class Asker:
+    """Who asked, and where (recorded with a question that had no confident answer)."""
+
+    user: str
+    channel: str
+
+
+@dataclass(frozen=True)
 class Intent:
     kind: str  # "search" | "help" | "sources" | "reload"
     query: str = ""
@@ -74,12 +82,17 @@ def parse_intent(text: str, command: str | None = None) -> Intent:
 
 
 class Factbot:
-    """The bot's behaviour over a store Index (thread-safe: the index is, and nothing else is shared)."""
+    """The bot's behaviour over a store Index (thread-safe: the index is, and nothing else is shared).
 
-    def __init__(self, index: Any, settings: Any, page_size: int = PAGE_SIZE):
+    `records` (a store.records.Records, or None) keeps the unanswered questions and the votes;
+    with it, every answer carries 👍 / 👎 buttons. The shell runs without it.
+    """
+
+    def __init__(self, index: Any, settings: Any, page_size: int = PAGE_SIZE, records: Any = None):
         self.index = index
         self.settings = settings
         self.page_size = page_size
+        self.records = records
 
     @property
     def commands(self) -> tuple[str, ...]:
@@ -88,17 +101,36 @@ class Factbot:
     # -- answers --
 
     def answer(self, query: str, offset: int = 0, *, share: bool = False, more: bool = True,
-               shared_by: str | None = None) -> Message:
+               shared_by: str | None = None, asker: Asker | None = None) -> Message:
+        """A page of facts for `query`; a first page with no confident answer is recorded for `asker`."""
         query = " ".join((query or "").split())[: render.MAX_QUERY]
         result = self.index.search(query, limit=self.page_size, offset=max(0, int(offset)))
         suggestions: list[str] = []
         if not result.hits:
+            if asker is not None and offset == 0 and query:
+                self._record("unanswered", self.records and self.records.record_unanswered,
+                             query, asker.user, asker.channel)
             try:
                 suggestions = list(self.index.suggestions(n=5))
             except Exception:  # suggestions are a nicety; the no-match answer must still go out
                 log.exception("index.suggestions failed")
         return render.render_answer(result, offset=offset, share=share, more=more, shared_by=shared_by,
-                                    suggestions=suggestions)
+                                    suggestions=suggestions, feedback=self.records is not None)
+
+    def vote(self, answer: str, user: str, vote: int, query: str, fact_ids: list[int], channel: str) -> bool:
+        """Record `user`'s 👍 (+1) or 👎 (-1) on an answer (their earlier vote on it is replaced)."""
+        return self._record("vote", self.records and self.records.record_vote,
+                            answer, user, vote, query, fact_ids, channel)
+
+    def _record(self, what: str, write: Any, *args: Any) -> bool:
+        if not write:
+            return False
+        try:
+            write(*args)
+            return True
+        except Exception as exc:  # a broken state store must not stop the answers
+            log.error("recording the %s failed: %s", what, type(exc).__name__)
+            return False
 
     def help(self) -> Message:
         return render.render_help(self.commands)

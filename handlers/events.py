@@ -10,7 +10,7 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 
-from handlers.core import REFUSAL, RELOADING, Factbot, clean_text, parse_intent
+from handlers.core import REFUSAL, RELOADING, Asker, Factbot, clean_text, parse_intent
 from handlers.delivery import post_message
 from handlers.render import render_notice
 
@@ -53,4 +53,5 @@ def converse(bot: Factbot, client: Any, event: dict, thread_ts: str | None) -> N
         else:
             post_message(client, channel, render_notice(REFUSAL), thread_ts)
         return
-    post_message(client, channel, bot.respond_to(intent, share=False, more=True), thread_ts)
+    asker = Asker(user, channel) if user else None
+    post_message(client, channel, bot.respond_to(intent, share=False, more=True, asker=asker), thread_ts)

@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ContextBlock,
     MarkdownTextObject,
+    PlainTextObject,
     SectionBlock,
 )
 
@@ -35,6 +36,10 @@ ZWSP = "\u200b"
 
 SHARE_ACTION = "factbot_share"
 MORE_ACTION = "factbot_more"
+VOTE_UP_ACTION = "factbot_vote_up"
+VOTE_DOWN_ACTION = "factbot_vote_down"
+THANKS_BLOCK = "factbot_thanks"
+MAX_VOTE_FACTS = 50
 MAIN_COMMAND = "/factbot"
 
 
@@ -255,6 +260,33 @@ def decode_value(value: Any, max_offset: int = 1000) -> tuple[str, int] | None:
     return query[:MAX_QUERY], offset
 
 
+def encode_vote(query: str, offset: int, fact_ids: Sequence[int]) -> str:
+    """A vote button's value: the page of the search and the ids of the facts it showed."""
+    ids = [int(i) for i in list(fact_ids)[:MAX_VOTE_FACTS]]
+    query = query[:MAX_QUERY]
+    while True:
+        value = json.dumps({"q": query, "o": int(offset), "f": ids}, ensure_ascii=False, separators=(",", ":"))
+        if len(value) <= MAX_BUTTON_VALUE:
+            return value
+        query = query[: max(0, len(query) - (len(value) - MAX_BUTTON_VALUE) - 1)]
+
+
+def decode_vote(value: Any) -> tuple[str, int, list[int]] | None:
+    """(query, offset, fact ids) from a vote button's value, or None when it is not one of ours.
+
+    Forged values can only claim which answer is voted on; who votes is Slack's `user`, never the value.
+    """
+    page = decode_value(value)
+    if page is None:
+        return None
+    ids = json.loads(value).get("f")
+    if not isinstance(ids, list) or not ids or len(ids) > MAX_VOTE_FACTS:
+        return None
+    if not all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i < 2**63 for i in ids):
+        return None
+    return page[0], page[1], ids
+
+
 # --- answers ------------------------------------------------------------------------------
 
 
@@ -303,11 +335,13 @@ def render_answer(
     more: bool = True,
     shared_by: str | None = None,
     suggestions: Sequence[str] = (),
+    feedback: bool = False,
 ) -> Message:
     """A page of facts answering `result.query` (a store SearchResult).
 
     share: add a "Share in channel" button (for ephemeral answers); more: add a "More results"
-    button when the store says there is more; shared_by: a user ID, for a shared answer.
+    button when the store says there is more; shared_by: a user ID, for a shared answer;
+    feedback: add 👍 / 👎 buttons naming the facts shown (room is kept for the thanks after a vote).
     When there are no hits this is the no-match message with `suggestions`.
     """
     query = result.query
@@ -329,7 +363,8 @@ def render_answer(
         )
     if more and result.has_more:
         actions.append(ButtonElement(text="More results", action_id=MORE_ACTION, value=encode_value(query, last)))
-    room = MAX_BLOCKS - len(blocks) - (1 if actions else 0)
+    room = MAX_BLOCKS - len(blocks) - (1 if actions or feedback else 0) - (1 if feedback else 0)
+    shown: list[int] = []
     for n, hit in enumerate(result.hits, start=first):
         if room < 2:
             break
@@ -337,9 +372,21 @@ def render_answer(
         blocks.append(context(hit_context(hit)))
         room -= 2
         fallback.append(_fallback_hit(n, hit))
+        shown.append(hit.id)
+    if feedback and shown:
+        value = encode_vote(query, offset, shown)
+        actions.append(ButtonElement(text=PlainTextObject(text="👍", emoji=True), action_id=VOTE_UP_ACTION, value=value))
+        actions.append(ButtonElement(text=PlainTextObject(text="👎", emoji=True), action_id=VOTE_DOWN_ACTION, value=value))
     if actions:
         blocks.append(ActionsBlock(block_id="factbot_buttons", elements=actions))
     return Message(text=clip("\n".join(fallback), MAX_FALLBACK), blocks=_dicts(blocks))
+
+
+def with_thanks(blocks: Sequence[dict], text: str) -> list[dict]:
+    """The same blocks with a thanks line (already escaped mrkdwn) after them, replacing an earlier one."""
+    kept = [dict(b) for b in blocks if b.get("block_id") != THANKS_BLOCK]
+    thanks = ContextBlock(block_id=THANKS_BLOCK, elements=[mrkdwn(text)]).to_dict()
+    return kept[: MAX_BLOCKS - 1] + [thanks]
 
 
 def render_no_match(query: str, suggestions: Sequence[str] = (), offset: int = 0, missing: str = "") -> Message:

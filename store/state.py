@@ -62,7 +62,7 @@ from sqlalchemy.schema import DDL
 log = logging.getLogger("factbot.state")
 
 # modules of store/ that define tables on `metadata` (imported by State.open)
-TABLE_MODULES: tuple[str, ...] = ("store.claims",)
+TABLE_MODULES: tuple[str, ...] = ("store.claims", "store.records")
 
 metadata = MetaData()
 

@@ -89,7 +89,7 @@ def test_factbot_command_is_acked_fast_and_answered_ephemerally(bot, slack):
     assert any("*Seres Automotive*" in s and "*IPO*" in s for s in sections[1:])
     assert any("赛力斯为何突然暴跌?" in c and "[1]" in c and "2025-11-07" in c for c in _contexts(call))
     buttons = _buttons(call)
-    assert set(buttons) == {"factbot_share", "factbot_more"}
+    assert set(buttons) == {"factbot_share", "factbot_more", "factbot_vote_up", "factbot_vote_down"}
     assert json.loads(buttons["factbot_more"]["value"]) == {"q": "ipo seres", "o": 5}
 
 
@@ -197,7 +197,7 @@ def test_share_posts_the_answer_visibly_saying_who_shared_it(bot, slack):
     assert "thread_ts" not in post.params
     assert _contexts(post)[0] == "Shared by <@U0SHARER>"
     assert any("Seres" in s for s in _sections(post))
-    assert not _buttons(post)
+    assert set(_buttons(post)) == {"factbot_vote_up", "factbot_vote_down"}  # no Share or More on a shared answer
     (cleanup,) = slack.wait_for("response/share-1")
     assert cleanup.params.get("delete_original") is True
 
