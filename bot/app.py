@@ -3,33 +3,87 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 import sys
 import threading
 from typing import Any
+from urllib.error import HTTPError, URLError
 
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler, RetryHandler
 from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
 
 from bot.config import Settings
 from handlers import actions, commands, events, feedback, middleware
 from handlers.core import Factbot
 
 
-class AnyServerErrorRetryHandler(ServerErrorRetryHandler):
-    """slack-sdk's ServerErrorRetryHandler retries 500 and 503; this one every 5xx (502/504 from proxies too)."""
+# Web API methods that may safely be sent twice: reads, and writes that set a state (views.publish,
+# chat.update) rather than add something. Every other call, and every response_url post, adds a
+# message: it is retried only when Slack surely did not act on it.
+IDEMPOTENT_METHODS = frozenset({
+    "auth.test", "apps.connections.open", "bots.info", "conversations.info", "team.info", "users.info",
+    "chat.update", "views.publish",
+})
+
+
+class _Policy:
+    """Which requests may be sent again: idempotent Web API methods of `api_url`, nothing else."""
+
+    def __init__(self, api_url: str):
+        self.api_url = api_url
+
+    def idempotent(self, request: HttpRequest) -> bool:
+        url = request.url.split("?", 1)[0]
+        return url.startswith(self.api_url) and url[len(self.api_url):] in IDEMPOTENT_METHODS
+
+
+def _never_sent(error: BaseException | None) -> bool:
+    """True when the request surely never reached Slack: the connection was refused or the host unknown.
+
+    urllib raises URLError (not HTTPError) for failures while connecting; a reset or a lost
+    connection after the request went out (RemoteDisconnected, timeouts) may have been acted on.
+    """
+    if not isinstance(error, URLError) or isinstance(error, HTTPError):
+        return False
+    return isinstance(error.reason, (ConnectionRefusedError, socket.gaierror))
+
+
+class SafeConnectionErrorRetryHandler(ConnectionErrorRetryHandler):
+    """Connection errors: retried for idempotent calls; for the others only when nothing was sent."""
+
+    def __init__(self, policy: _Policy, max_retry_count: int = 2):
+        super().__init__(max_retry_count=max_retry_count)
+        self.policy = policy
 
     def _can_retry(self, *, state, request, response=None, error=None) -> bool:  # type: ignore[override]
-        return response is not None and 500 <= response.status_code <= 599
+        if not self.policy.idempotent(request):
+            return _never_sent(error)
+        return super()._can_retry(state=state, request=request, response=response, error=error)
 
 
-def retry_handlers() -> list[RetryHandler]:
-    """Web API retries: 429 (waiting Retry-After), 5xx (exponential backoff), connection errors."""
+class IdempotentServerErrorRetryHandler(ServerErrorRetryHandler):
+    """Every 5xx (502/504 from proxies too, where slack-sdk's handler knows 500 and 503), for idempotent
+    calls only: a 5xx to chat.postMessage may come after Slack posted the message."""
+
+    def __init__(self, policy: _Policy, max_retry_count: int = 2):
+        super().__init__(max_retry_count=max_retry_count)
+        self.policy = policy
+
+    def _can_retry(self, *, state, request, response=None, error=None) -> bool:  # type: ignore[override]
+        return response is not None and 500 <= response.status_code <= 599 and self.policy.idempotent(request)
+
+
+def retry_handlers(api_url: str) -> list[RetryHandler]:
+    """Web API retries: 429 for every call (waiting Retry-After: Slack did not act on it); 5xx and
+    connection errors for idempotent calls; a refused connection for every call."""
+    policy = _Policy(api_url)
     return [
-        ConnectionErrorRetryHandler(max_retry_count=2),
+        SafeConnectionErrorRetryHandler(policy),
         RateLimitErrorRetryHandler(max_retry_count=2),
-        AnyServerErrorRetryHandler(max_retry_count=2),
+        IdempotentServerErrorRetryHandler(policy),
     ]
 
 
@@ -37,7 +91,7 @@ def create_client(settings: Settings) -> WebClient:
     return WebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
-        retry_handlers=retry_handlers(),
+        retry_handlers=retry_handlers(settings.slack_api_url),
         logger=logging.getLogger("factbot.slack_sdk"),
     )
 

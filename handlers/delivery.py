@@ -1,7 +1,7 @@
 """Sending messages: to a response_url (ephemeral answers) or with chat.postMessage.
 
-Both go through slack-sdk clients configured with the app's retry handlers (429 with Retry-After,
-5xx, connection errors); what still fails is logged by its API error code (never a token) and the
+Both go through slack-sdk clients configured with the app's retry handlers (bot/app.py: a post is
+retried only when Slack surely did not act on it: 429, a refused connection); what still fails is logged by its API error code (never a token) and the
 bot carries on.
 """
 from __future__ import annotations

@@ -52,8 +52,9 @@ class Call:
     method: str  # API method ("chat.postMessage") or "response/<name>" for response_url POSTs
     params: dict
     headers: dict
-    status: int = 200
-    at: float = field(default_factory=time.monotonic)
+    status: int = 200  # 0: the stand-in read the request and closed the connection without answering
+    at: float = field(default_factory=time.monotonic)  # when the request arrived
+    answered_at: float | None = None  # when the answer was sent (None while it is held back, or dropped)
 
     @property
     def blocks(self) -> list:
@@ -73,13 +74,16 @@ class WebAPIStandIn:
     """A stand-in for https://slack.com/api/ that records every call and answers like Slack.
 
     base_url goes into SLACK_API_URL; response_url(name) gives a response_url that lands here too.
-    fail(method, times, status, retry_after) makes the next `times` calls to `method` fail.
+    fail(method, times, status, retry_after) makes the next `times` calls to `method` fail (status 0:
+    the request is read, as if Slack acted on it, and the connection closed without an answer);
+    slow(method, seconds) holds back the answer to the next call.
     """
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.lock = threading.Lock()
         self.failures: dict[str, list[tuple[int, int | None]]] = {}
+        self.delays: dict[str, list[float]] = {}
         self.canned: dict[str, list[dict]] = {}
         self.users: dict[str, dict] = {}
         self.ws_url: str | None = None
@@ -114,9 +118,18 @@ class WebAPIStandIn:
                     method = "response/" + parsed.path[len("/response/"):]
                 else:
                     method = parsed.path
+                received = time.monotonic()
                 status, extra_headers, body = standin._answer(method, params, headers)
+                call = Call(method, params, headers, status, at=received)
                 with standin.lock:
-                    standin.calls.append(Call(method, params, headers, status))
+                    standin.calls.append(call)
+                    delays = standin.delays.get(method)
+                    delay = delays.pop(0) if delays else 0.0
+                if status == 0:  # Slack (or a proxy) took the request and the connection broke
+                    self.close_connection = True
+                    return
+                if delay:
+                    time.sleep(delay)  # a slow answer: what the client sends meanwhile is still recorded
                 data = body.encode("utf-8")
                 self.send_response(status)
                 for k, v in extra_headers.items():
@@ -124,6 +137,8 @@ class WebAPIStandIn:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+                self.wfile.flush()
+                call.answered_at = time.monotonic()
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -144,6 +159,11 @@ class WebAPIStandIn:
         with self.lock:
             self.failures.setdefault(method, []).extend([(status, retry_after)] * times)
 
+    def slow(self, method: str, seconds: float, times: int = 1) -> None:
+        """Answer the next `times` calls to `method` only after `seconds` (what else arrives meanwhile is recorded)."""
+        with self.lock:
+            self.delays.setdefault(method, []).extend([seconds] * times)
+
     def answer_next(self, method: str, body: dict) -> None:
         """Answer the next call to `method` with `body` (HTTP 200), e.g. {"ok": False, "error": "not_in_channel"}."""
         with self.lock:
@@ -153,6 +173,7 @@ class WebAPIStandIn:
         with self.lock:
             self.calls.clear()
             self.failures.clear()
+            self.delays.clear()
             self.canned.clear()
 
     def close(self) -> None:
