@@ -9,7 +9,8 @@ import threading
 from typing import Any
 from urllib.error import HTTPError, URLError
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
+from slack_bolt.error import BoltUnhandledRequestError
 from slack_sdk import WebClient
 from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler, RetryHandler
 from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
@@ -122,6 +123,8 @@ def create_app(settings: Settings, index: Any, *, client: WebClient | None = Non
         logger=bolt_log,
         # the one deployment-wide bot token; no OAuth install flow
         token_verification_enabled=True,
+        # a request no listener took goes to on_error, whatever order the listeners were registered in
+        raise_error_for_unhandled_request=True,
     )
     bot = Factbot(index, settings, records=records if records is not None else open_records(settings))
     middleware.register(app, claims)
@@ -131,10 +134,27 @@ def create_app(settings: Settings, index: Any, *, client: WebClient | None = Non
     feedback.register(app, bot)
 
     @app.error
-    def on_error(error: Exception, logger: logging.Logger) -> None:
+    def on_error(error: Exception, body: Any, client: WebClient, logger: logging.Logger) -> BoltResponse | None:
+        if isinstance(error, BoltUnhandledRequestError):
+            return _unhandled(body, client, logger)
         logger.error("listener failed: %s: %s", type(error).__name__, error)
+        return None
 
     return app
+
+
+def _unhandled(body: Any, client: WebClient, logger: logging.Logger) -> BoltResponse | None:
+    """A request no listener took. A button click is acknowledged (a 404 shows the user an error) and
+    answered, after the acknowledgement, with an "out of date" notice; anything else stays a 404."""
+    if actions.is_button_click(body):
+        action_id = ((body.get("actions") or [{}])[0] or {}).get("action_id")
+        logger.info("a click on a button factbot does not know (%r): told it is out of date", str(action_id)[:100])
+        threading.Thread(target=actions.answer_unknown_button, args=(body, client), name="factbot-unknown-button",
+                         daemon=True).start()
+        return BoltResponse(status=200, body="")
+    logger.warning("no listener for this request (%s): answered 404", str((body or {}).get("type"))[:50]
+                   if isinstance(body, dict) else "?")
+    return None
 
 
 # --- logging ------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 A button's value is only ever read as a search page ({"q": query, "o": offset}); whatever a
 forged payload carries, the most it can do is run a search. No button reloads or does anything
-privileged, and unknown action_ids have no listener at all.
+privileged. A click on a button factbot does not know (a message posted before an action_id was
+renamed keeps its old buttons) is acknowledged and the clicker told that the button is out of date.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from handlers.delivery import post_message, post_response
 from handlers.render import MORE_ACTION, SHARE_ACTION, decode_value, escape, render_notice
 
 EXPIRED = "Sorry, that button no longer works. Ask again with `/factbot <question>`."
+OUT_OF_DATE = "Sorry, that button is out of date: factbot no longer knows it. Ask again with `/factbot <question>`."
 
 
 def _page(body: dict) -> tuple[str, int] | None:
@@ -71,3 +73,14 @@ def register(app: App, bot: Factbot) -> None:
             error = escape(str(result.get("error") or "unknown error"))
             hint = " Invite me to the channel first (`/invite @factbot`)." if error in ("not_in_channel", "channel_not_found") else ""
             post_response(client, response_url, render_notice(f"I couldn't share that here ({error}).{hint}"))
+
+
+
+def is_button_click(body: Any) -> bool:
+    return isinstance(body, dict) and body.get("type") == "block_actions"
+
+
+def answer_unknown_button(body: dict, client: Any) -> None:
+    """A click on a button no listener knows (a message posted before an action_id was renamed keeps
+    its old buttons): tell the clicker, ephemerally, that the button is out of date."""
+    post_response(client, body.get("response_url"), render_notice(escape(OUT_OF_DATE)), replace_original=False)

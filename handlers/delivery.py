@@ -18,8 +18,11 @@ log = logging.getLogger("factbot.handlers")
 
 
 def post_response(client: Any, response_url: str | None, message: Message | None, *, ephemeral: bool = True,
-                  replace_original: bool = False, delete_original: bool = False) -> bool:
-    """Send `message` to a slash command's or a button's response_url. True when Slack took it."""
+                  replace_original: bool | None = None, delete_original: bool = False) -> bool:
+    """Send `message` to a slash command's or a button's response_url. True when Slack took it.
+
+    replace_original: True replaces the message the button was on, False keeps it (a new message);
+    None leaves it to Slack."""
     if not response_url:
         log.warning("no response_url to answer on")
         return False
@@ -37,8 +40,8 @@ def post_response(client: Any, response_url: str | None, message: Message | None
     else:
         body.update(message.payload() if message is not None else {})
         body["response_type"] = "ephemeral" if ephemeral else "in_channel"
-        if replace_original:
-            body["replace_original"] = True
+        if replace_original is not None:
+            body["replace_original"] = replace_original
     try:
         resp = webhook.send_dict(body)
     except Exception as exc:

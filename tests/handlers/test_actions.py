@@ -38,6 +38,11 @@ def test_share_failure_keeps_the_ephemeral_answer_and_explains(inprocess):
     assert "couldn't share that here (is_archived)" in call.text and "delete_original" not in call.params
 
 
-def test_an_unknown_action_is_not_handled(inprocess):
-    resp = inprocess.action(block_action("factbot_reload", "{}", inprocess.slack.response_url("x")))
-    assert resp.status == 404
+def test_a_button_factbot_no_longer_knows_is_acknowledged_and_said_to_be_out_of_date(inprocess):
+    # a message posted before an action_id was renamed keeps its old button
+    resp = inprocess.action(block_action("factbot_renamed_long_ago", '{"q":"ipo","o":0}',
+                                         inprocess.slack.response_url("old")))
+    assert resp.status == 200
+    (call,) = inprocess.slack.wait_for("response/old")
+    assert call.params["response_type"] == "ephemeral" and call.params.get("replace_original") is False
+    assert "out of date" in call.text
