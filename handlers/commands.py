@@ -9,7 +9,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from handlers.core import REFUSAL, RELOADING, Asker, Factbot, clean_text, parse_intent
+from handlers.core import REFUSAL, Asker, Factbot, clean_text, parse_intent
 from handlers.delivery import post_response
 from handlers.render import MAIN_COMMAND, render_notice
 
@@ -35,22 +35,17 @@ def register(app: App, bot: Factbot) -> None:
 
 
 def handle_reload(ack: Ack, bot: Factbot, user: str | None, response_url: str | None, client: Any) -> None:
-    """`/factbot reload`: admins only; acknowledged at once, the report follows on the response_url."""
+    """`/factbot reload`: admins only. Acknowledged at once; "Reloading…" and the report follow on the
+    response_url, sent one after the other from one thread."""
 
     def deliver(message: Any) -> None:
         post_response(client, response_url, message)
 
-    if user and user in bot.settings.admin_users:
-        ack(response_type="ephemeral", text=RELOADING)
-        bot.reload_in_background(actor=f"slack:{user}", deliver=deliver)
-        return
-    if not bot.settings.admins_from_workspace:
+    if not bot.settings.admins_from_workspace and not (user and user in bot.settings.admin_users):
         ack(response_type="ephemeral", text=REFUSAL)
         return
-    # asking users.info may take a moment: acknowledge first, then answer on the response_url
-    ack()
+    ack()  # asking users.info may take a moment: it is asked after the acknowledgement
     if bot.is_admin(user, client):
-        post_response(client, response_url, render_notice(RELOADING))
         bot.reload_in_background(actor=f"slack:{user}", deliver=deliver)
     else:
         post_response(client, response_url, render_notice(REFUSAL))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -179,22 +178,21 @@ class Factbot:
         log.info("reload by %s: %s articles, %s facts, ok=%s", actor, report.articles, report.facts, report.ok)
         return render.render_reload_report(report)
 
-    def reload_in_background(self, actor: str, deliver: Callable[[Message], Any],
-                             min_delay: float = 0.5) -> threading.Thread:
-        """Reload in a thread (after the request was acknowledged) and hand the report to `deliver`.
+    def reload_in_background(self, actor: str, deliver: Callable[[Message], Any]) -> threading.Thread:
+        """After the request was acknowledged: in one thread, deliver "Reloading…", reload, deliver the report.
 
-        The report is held back until `min_delay` seconds after the start, so that a quick reload
-        cannot overtake the "Reloading…" acknowledgement on its way to Slack.
+        One thread sends both, one after the other, so the report cannot overtake the notice.
         """
 
-        def job() -> None:
-            started = time.monotonic()
-            message = self.reload(actor)
-            time.sleep(max(0.0, min_delay - (time.monotonic() - started)))
+        def send(message: Message) -> None:
             try:
                 deliver(message)
             except Exception as exc:
-                log.error("could not deliver the reload report to %s: %s", actor, _error_name(exc))
+                log.error("could not deliver a reload message to %s: %s", actor, _error_name(exc))
+
+        def job() -> None:
+            send(render.render_notice(RELOADING))
+            send(self.reload(actor))
 
         thread = threading.Thread(target=job, name="factbot-reload", daemon=True)
         thread.start()

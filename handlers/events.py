@@ -10,7 +10,7 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 
-from handlers.core import REFUSAL, RELOADING, Asker, Factbot, clean_text, parse_intent
+from handlers.core import REFUSAL, Asker, Factbot, clean_text, parse_intent
 from handlers.delivery import post_message
 from handlers.render import render_notice
 
@@ -45,7 +45,6 @@ def converse(bot: Factbot, client: Any, event: dict, thread_ts: str | None) -> N
     intent = parse_intent(clean_text(event.get("text")))
     if intent.kind == "reload":
         if bot.is_admin(user, client):
-            post_message(client, channel, render_notice(RELOADING), thread_ts)
             bot.reload_in_background(
                 actor=f"slack:{user}",
                 deliver=lambda message: post_message(client, channel, message, thread_ts),

@@ -54,7 +54,7 @@ class Call:
     headers: dict
     status: int = 200  # 0: the stand-in read the request and closed the connection without answering
     at: float = field(default_factory=time.monotonic)  # when the request arrived
-    answered_at: float | None = None  # when the answer was sent (None while it is held back, or dropped)
+    answered_at: float | None = None  # when the answer went out (None while it is held back, or dropped)
 
     @property
     def blocks(self) -> list:
@@ -130,6 +130,7 @@ class WebAPIStandIn:
                     return
                 if delay:
                     time.sleep(delay)  # a slow answer: what the client sends meanwhile is still recorded
+                call.answered_at = time.monotonic()
                 data = body.encode("utf-8")
                 self.send_response(status)
                 for k, v in extra_headers.items():
@@ -138,7 +139,6 @@ class WebAPIStandIn:
                 self.end_headers()
                 self.wfile.write(data)
                 self.wfile.flush()
-                call.answered_at = time.monotonic()
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True

@@ -74,10 +74,14 @@ def test_non_admins_are_refused_and_nothing_is_reloaded(bot, slack):
 def test_an_admin_reload_is_acked_at_once_and_reports_counts_and_failures(bot, slack):
     before = bot.health()
     started = time.monotonic()
+    # Slack is slow to take "Reloading…": the report must still reach it second, sent only after
+    slack.slow("response/admin-cmd", 0.5)
     status, body = bot.command("/factbot", "reload", slack.response_url("admin-cmd"), user=ADMIN)
     assert status == 200 and time.monotonic() - started < 3.0
-    assert json.loads(body) == {"text": "Reloading…", "response_type": "ephemeral"}
-    (report,) = slack.wait_for("response/admin-cmd")
+    assert body == ""  # acknowledged; "Reloading…" and the report follow on the response_url, in order
+    reloading, report = slack.wait_for("response/admin-cmd", count=2)
+    assert reloading.text == "Reloading…" and reloading.params["response_type"] == "ephemeral"
+    assert report.at >= reloading.answered_at
     text = report.all_text()
     assert report.params["response_type"] == "ephemeral"
     after = bot.health()
@@ -88,10 +92,12 @@ def test_an_admin_reload_is_acked_at_once_and_reports_counts_and_failures(bot, s
 
 
 def test_workspace_admins_and_owners_may_reload_from_a_mention_or_a_dm(bot, slack):
+    slack.slow("chat.postMessage", 0.5)  # the report is posted only once Slack took "Reloading…"
     bot.event(event_callback(mention(f"<@{BOT_USER_ID}> reload", ts=_ts(3), thread_ts=_ts(2), user=WORKSPACE_ADMIN,
                                      channel="C0WSADMIN")))
     ack, report = slack.wait_for("chat.postMessage", count=2, channel="C0WSADMIN")
     assert ack.text == "Reloading…" and ack.params["thread_ts"] == _ts(2)
+    assert report.at >= ack.answered_at
     assert report.params["thread_ts"] == _ts(2) and "Reload finished" in report.text
     assert "040_broken.txt" in report.text  # still broken: reported again
     bot.event(event_callback(direct_message("reload", ts=_ts(4), user=WORKSPACE_OWNER, channel="D0OWNER")))

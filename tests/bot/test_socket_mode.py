@@ -75,12 +75,11 @@ def test_socket_mode_answers_mentions_commands_and_buttons_once(socket_bot, slac
     (page,) = slack.wait_for("response/sm-more")
     assert page.params["replace_original"] is True
 
-    # an admin's reload: the ack itself says "Reloading…", the report follows on the response_url
+    # an admin's reload: acked, then "Reloading…" and the report on the response_url, in that order
     reload_cmd = slash_command("/factbot", "reload", slack.response_url("sm-reload"), user="U0ADMIN")
-    ack = server.wait_ack(server.send(_envelope("slash_commands", reload_cmd)))
-    assert ack["payload"] == {"text": "Reloading…", "response_type": "ephemeral"}
-    (report,) = slack.wait_for("response/sm-reload")
-    assert "Reload finished" in report.text
+    server.wait_ack(server.send(_envelope("slash_commands", reload_cmd)))
+    reloading, report = slack.wait_for("response/sm-reload", count=2)
+    assert reloading.text == "Reloading…" and "Reload finished" in report.text
 
     assert len(slack.quiet_for("chat.postMessage", 1.0, channel="C0SOCKET")) == 1
     output = socket_bot.output()

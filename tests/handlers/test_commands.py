@@ -50,6 +50,6 @@ def test_reload_while_another_runs_says_busy(inprocess):
 
     with _ReloadLock(inprocess.index.db_path, wait=True):
         resp = inprocess.command(slash_command("/factbot", "reload", inprocess.slack.response_url("busy"), user="U0ADMIN"))
-        assert json.loads(resp.body)["text"] == "Reloading…"
-        (call,) = inprocess.slack.wait_for("response/busy")
-    assert "already running" in call.text
+        assert resp.status == 200 and resp.body == ""
+        reloading, call = inprocess.slack.wait_for("response/busy", count=2)
+    assert reloading.text == "Reloading…" and "already running" in call.text
