@@ -36,7 +36,7 @@ from store.model import Article, ParseResult
 from store.parse import parse_file
 from store.text import CJK_RE, index_text
 
-SCHEMA_VERSION = "2"  # the FTS5 body format; an index of another version is rebuilt
+SCHEMA_VERSION = "3"  # the FTS5 body format (3: traditional Chinese indexed as simplified); an index of another version is rebuilt
 OPTIMIZE_FACTS = 50_000
 DAY_BITS = 12  # fact ids: day since 2000 << DAY_BITS | counter  # merge the FTS5 segments into one after loading this many facts
 FTS_DDL = (

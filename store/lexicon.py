@@ -18,9 +18,14 @@ from store.text import normalize, words
 
 Term = tuple[str, ...]
 
-GLOSSARIES = ("glossary.txt",)  # shipped glossary files in store/data/
+GLOSSARIES = ("glossary.txt", "glossary-zh.txt")  # shipped glossary files in store/data/
 SYNONYM = 0.8  # weight of a glossary equivalent, against 1.0 for the word itself
 ALIAS = 0.95  # weight of the other name of the same company or person
+TRANSLATION = 0.95  # weight of a glossary term's translation (募资 -> raised)
+
+
+def _is_chinese(t: Term) -> bool:
+    return any(not w.isascii() for w in t)
 
 
 class LexiconFileError(ValueError):
@@ -39,13 +44,26 @@ class Lexicon:
     longest: int = 1
     conversation: "Conversation" = field(default_factory=lambda: Conversation())
 
-    def add_group(self, terms: list[Term], weight: float) -> None:
+    def add_group(self, terms: list[Term], weight: float, translation: float | None = None) -> None:
+        """Make `terms` equivalents of each other at `weight`. In a line that mixes Chinese and
+        English terms (with `translation` given) each Chinese term stands for the English ones at
+        `translation` and they for it, the Chinese terms for each other at `weight`, but the English
+        terms not for each other: they are the translations of one Chinese word, not synonyms."""
         terms = [t for t in dict.fromkeys(terms) if t]
+        mixed = translation is not None and len({_is_chinese(t) for t in terms}) == 2
         for t in terms:
             alts = self.equivalents.setdefault(t, {})
             for other in terms:
-                if other != t and alts.get(other, 0.0) < weight:
-                    alts[other] = weight
+                if other == t:
+                    continue
+                w = weight
+                if mixed:
+                    if _is_chinese(t) != _is_chinese(other):
+                        w = translation
+                    elif not _is_chinese(t):
+                        continue
+                if alts.get(other, 0.0) < w:
+                    alts[other] = w
             self.longest = max(self.longest, len(t))
 
     def lookup(self, key: Term) -> dict[Term, float]:
@@ -165,7 +183,7 @@ def load(learned: Iterable[tuple[str, str]] = (), glossary_files: Iterable[Path 
     aliases += [_read_user_file("alias", p) for p in alias_files]
     for text in glossary:
         for group in parse_glossary(text):
-            lex.add_group(group, SYNONYM)
+            lex.add_group(group, SYNONYM, TRANSLATION)
     for text in aliases:
         for group in parse_aliases(text):
             lex.add_group(group, ALIAS)

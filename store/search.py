@@ -134,6 +134,10 @@ class _Vocab:
     cjk_keys: list[str]
 
 
+def _is_stop(unit: tuple[str, ...]) -> bool:
+    return len(unit) == 1 and (unit[0] in STOP_WORDS or (len(unit[0]) == 1 and unit[0].isascii() and unit[0].isalpha()))
+
+
 def _fts_quote(token: str) -> str:
     return '"' + token.replace('"', '""') + '"'
 
@@ -154,6 +158,41 @@ def _threshold(groups: list[Group]) -> float:
 @lru_cache(maxsize=4096)
 def _word_re(token: str) -> re.Pattern:
     return re.compile(r"(?<![^\W_])" + re.escape(token) + r"(?![^\W_])", re.IGNORECASE)
+
+
+@dataclass
+class _Features:
+    """What scoring knows of one candidate fact (weights are sums of idf x match weight)."""
+
+    fid: int
+    published: str
+    row: tuple
+    norm: str  # the fact's normalised text
+    matched: float = 0.0  # the query's weight the fact holds, in its text, heading or title
+    in_text: float = 0.0  # ... in its own text
+    heading: float = 0.0  # ... in its heading or title
+    exact: float = 0.0  # ... as written (or as the other name of the same thing)
+    frequency: float = 0.0  # how often the text says them, saturating
+    adjacent: float = 0.0  # share of the query's word pairs side by side in the text
+
+    def score(self, total: float, similarity: float) -> float:
+        return ((0.55 * self.matched + 0.1 * self.in_text + 0.05 * min(self.heading, self.matched)
+                 + 0.05 * self.exact + 0.05 * self.frequency) / total
+                + 0.1 * similarity / 100 + 0.05 * self.adjacent)
+
+
+def _match_plans(groups: list[Group]) -> list[tuple[float, list]]:
+    """Per group: its idf and its alternatives, best first, each with the Chinese run it must hold."""
+    return [(g.idf, sorted(((w, alt, g.cjk.get(alt)) for alt, w in g.alts.items()), reverse=True))
+            for g in groups]
+
+
+def _similarity(query_text: str, texts: list[str]) -> list[float]:
+    """rapidfuzz's partial-ratio similarity of the query and each text, in one call."""
+    similarity = [0.0] * len(texts)
+    for _, sim, i in process.extract(query_text, texts, scorer=fuzz.partial_ratio, limit=None):
+        similarity[i] = float(sim)
+    return similarity
 
 
 class Searcher:
@@ -328,9 +367,9 @@ class Searcher:
                 tokens.extend(self._segment(v, piece) or [piece])
         return tokens
 
-    def _units(self, v: _Vocab, tokens: list[str]) -> list[tuple[str, ...]]:
+    def _units(self, v: _Vocab, tokens: list[str], longest: int | None = None) -> list[tuple[str, ...]]:
         """Tokens joined into the glossary's phrases ("total cost of ownership"), longest first."""
-        longest = v.lexicon.longest
+        longest = v.lexicon.longest if longest is None else longest
         units: list[tuple[str, ...]] = []
         i = 0
         while i < len(tokens):
@@ -345,16 +384,25 @@ class Searcher:
                 i += 1
         return list(dict.fromkeys(units))
 
+    def _unit_groups(self, v: _Vocab, unit: tuple[str, ...], last: bool) -> list[Group]:
+        """The group of a unit; a glossary phrase that nothing in the index stands for is planned
+        as its shorter phrases and words instead ("optical devices" -> optical, device(s))."""
+        group = self._group(v, unit, last)
+        if group.alts or len(unit) == 1:
+            return [group]
+        parts = [p for p in self._units(v, list(unit), longest=len(unit) - 1) if not _is_stop(p)]
+        return [g for i, part in enumerate(parts)
+                for g in self._unit_groups(v, part, last and i == len(parts) - 1)]
+
     def plan(self, v: _Vocab, query: str) -> Plan:
         text = normalize(query[:MAX_QUERY_CHARS])
         units = self._units(v, self._tokens(v, text))
 
-        def is_stop(u):
-            return len(u) == 1 and (u[0] in STOP_WORDS or (len(u[0]) == 1 and u[0].isascii() and u[0].isalpha()))
-
-        content = [u for u in units if not is_stop(u)] or units
+        content = [u for u in units if not _is_stop(u)] or units
         prefix_ok = bool(text) and not text[-1].isspace()
-        groups = [self._group(v, u, last=prefix_ok and u == content[-1]) for u in content]
+        groups = []
+        for u in content:
+            groups.extend(self._unit_groups(v, u, last=prefix_ok and u == content[-1]))
         if len(groups) > MAX_GROUPS:  # a pasted paragraph: keep its most telling known words
             keep = set(map(id, sorted(groups, key=lambda g: (not g.alts, -g.idf))[:MAX_GROUPS]))
             groups = [g for g in groups if id(g) in keep]
@@ -466,80 +514,71 @@ class Searcher:
         return SearchResult(query, took, hits, has_more=len(ranked) > offset + limit, missing=plan.missing)
 
     def _rank(self, groups: list[Group], rows: list) -> list[tuple[float, tuple]]:
+        """Candidates that reach the confidence threshold, best first: (score, row)."""
         if not groups or not rows:
             return []
         total = sum(g.idf for g in groups) or 1.0
         floor = _threshold(groups) * total
-        # per group: its alternatives, best first, each with the Chinese run it must hold (or None)
-        plans = [(g.idf, sorted(((w, alt, g.cjk.get(alt)) for alt, w in g.alts.items()), reverse=True))
-                 for g in groups]
+        plans = _match_plans(groups)
         pairs = [f"{a.surface} {b.surface}" for a, b in zip(groups, groups[1:])
                  if a.surface.isascii() and b.surface.isascii()]
         passing = []
         for row in rows:
-            fid, text, section, _c, _p, aid, title, source, published, _f = row
-            norm = normalize(text)
-            tokens = words(norm)
-            text_terms = doc_terms(text) if CJK_RE.search(norm) else set(tokens)
-            heading_terms, heading_norm = self._heading_terms(aid, title, source, section)
-            matched = heading = in_text = exact = 0.0
-            in_body_alts: list[tuple[float, tuple[str, ...]]] = []
-            for idf, alts in plans:
-                best, best_alt, body = 0.0, (), False
-                for weight, alt, run in alts:
-                    if weight <= best:
-                        break
-                    if len(alt) == 1:
-                        in_body = alt[0] in text_terms
-                        if not in_body and alt[0] not in heading_terms:
-                            continue
-                    else:
-                        in_body = all(t in text_terms for t in alt)
-                        if not in_body and not all(t in text_terms or t in heading_terms for t in alt):
-                            continue
-                    if run and run not in heading_norm and run not in norm:
-                        weight *= 0.6  # the characters are there, but not side by side
-                    if weight > best:
-                        best, best_alt, body = weight, alt, in_body
-                if not best:
-                    continue
-                matched += idf * best
-                if body:
-                    in_text += idf * best
-                    in_body_alts.append((idf, best_alt))
-                if not body or all(t in heading_terms for t in best_alt):
-                    heading += idf * best
-                if best >= 0.95:
-                    exact += idf
-            if matched < floor:
-                continue
-            # how often the fact says the query's words, saturating as in BM25: a fact about them
-            # (a Chinese word counts as its 2-character index words, which `tokens` rarely holds)
-            frequency = 0.0
-            for idf, alt in in_body_alts:
-                n = min(tokens.count(t) for t in alt)
-                frequency += idf * n / (n + 1.0)
-            adjacent = 0.0
-            if pairs:  # query words side by side in the fact ("risk premium" in "risk premiums")
-                flat = " ".join(tokens)
-                adjacent = sum(p in flat for p in pairs) / len(pairs)
-            passing.append((matched, in_text, heading, exact, frequency, adjacent, published, fid, row, norm))
+            features = self._features(plans, pairs, row)
+            if features is not None and features.matched >= floor:
+                passing.append(features)
         if not passing:
             return []
-        # rapidfuzz's similarity of query and fact, for all passing facts in one call
-        query_text = " ".join(g.surface for g in groups)
-        similarity = [0.0] * len(passing)
-        for _, sim, i in process.extract(query_text, [p[-1] for p in passing],
-                                         scorer=fuzz.partial_ratio, limit=None):
-            similarity[i] = sim
-        scored = []
-        for (matched, in_text, heading, exact, frequency, adjacent, published, fid, row, _), sim in zip(passing, similarity):
-            score = (0.55 * matched + 0.1 * in_text + 0.05 * min(heading, matched) + 0.05 * exact
-                     + 0.05 * frequency) / total + 0.1 * float(sim) / 100 + 0.05 * adjacent
-            scored.append((round(score, 4), published, -fid, row))
+        similarity = _similarity(" ".join(g.surface for g in groups), [f.norm for f in passing])
+        scored = [(round(f.score(total, sim), 4), f.published, -f.fid, f.row) for f, sim in zip(passing, similarity)]
         # ties: the newer article first, then the article's earlier (more general) fact
         scored.sort(key=lambda s: (s[0], s[1], s[2]), reverse=True)
         return [(s[0], s[3]) for s in scored]
+
+    def _features(self, plans: list, pairs: list[str], row: tuple) -> "_Features | None":
+        """How one candidate fact holds the query's groups (None when it holds none)."""
+        fid, text, section, _c, _p, aid, title, source, published, _f = row
+        norm = normalize(text)
+        tokens = words(norm)
+        text_terms = doc_terms(text) if CJK_RE.search(norm) else set(tokens)
+        heading_terms, heading_norm = self._heading_terms(aid, title, source, section)
+        f = _Features(fid, published, row, norm)
+        in_body_alts: list[tuple[float, tuple[str, ...]]] = []
+        for idf, alts in plans:
+            best, body_best, body_alt, heading_best = 0.0, 0.0, (), 0.0
+            for weight, alt, run in alts:
+                if weight <= best and weight <= body_best:
+                    break
+                in_body = all(t in text_terms for t in alt)
+                if not in_body and not all(t in text_terms or t in heading_terms for t in alt):
+                    continue
+                if run and run not in heading_norm and run not in norm:
+                    weight *= 0.6  # the characters are there, but not side by side
+                best = max(best, weight)
+                if in_body and weight > body_best:
+                    body_best, body_alt = weight, alt
+                if not in_body or all(t in heading_terms for t in alt):
+                    heading_best = max(heading_best, weight)
+            if not best:
+                continue
+            f.matched += idf * best
+            if body_best:  # the fact's own text says it (in whichever of the group's words)
+                f.in_text += idf * body_best
+                in_body_alts.append((idf, body_alt))
+            f.heading += idf * heading_best
+            if best >= 0.95:
+                f.exact += idf
+        if not f.matched:
+            return None
+        # how often the fact says the query's words, saturating as in BM25: a fact about them
+        # (a Chinese word counts as its 2-character index words, which `tokens` rarely holds)
+        for idf, alt in in_body_alts:
+            n = min(tokens.count(t) for t in alt)
+            f.frequency += idf * n / (n + 1.0)
+        if pairs:  # query words side by side in the fact ("risk premium" in "risk premiums")
+            flat = " ".join(tokens)
+            f.adjacent = sum(p in flat for p in pairs) / len(pairs)
+        return f
 
     def _hit(self, groups: list[Group], row: tuple, score: float) -> Hit:
         fid, text, section, citations, position, _aid, title, source, published, file = row

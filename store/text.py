@@ -1,7 +1,9 @@
 """Text normalisation shared by the index and the queries, so both sides see the same words.
 
 - `normalize`: Unicode NFKC (full-width letters become ASCII), case folded, control characters,
-  bidi marks and other invisible format characters removed.
+  bidi marks and other invisible format characters removed, traditional Chinese characters
+  converted to simplified (OpenCC's t2s data: 微軟 -> 微软, 募資 -> 募资), so that either script
+  finds the other.
 - `words`: the word tokens of normalised text, split like SQLite's unicode61 tokenizer (runs of
   letters and digits) except that a run of Chinese/Japanese/Korean characters is its own token.
 - `index_text`: what goes into the FTS5 column: every CJK run is written as its overlapping
@@ -13,6 +15,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
+import opencc
 import snowballstemmer
 
 _CJK_RANGES = (
@@ -40,8 +43,11 @@ def _strip_invisible(text: str) -> str:
     return "".join(out)
 
 
+_t2s = opencc.OpenCC("t2s")
+
+
 def normalize(text: str) -> str:
-    """NFKC, case folding, invisible characters to spaces."""
+    """NFKC, case folding, invisible characters to spaces, traditional Chinese to simplified."""
     if text.isascii():
         text = text.lower()
         return text if text.isprintable() else _strip_invisible(text)
@@ -56,6 +62,8 @@ def normalize(text: str) -> str:
             text = unicodedata.normalize(
                 "NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch))
             )
+        if CJK_RE.search(text):
+            text = _t2s.convert(text)
     return text
 
 
