@@ -1,6 +1,7 @@
 """The `factbot` command line: a thin click layer over `store` (answers, reloads) and `bot` (run modes)."""
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import sys
@@ -40,6 +41,17 @@ def _progress(as_json: bool):
     return TerminalProgress(sys.stderr)
 
 
+@contextlib.contextmanager
+def _refusal():
+    """A reload (or first build) refused because it would empty the index: one line, exit 1."""
+    from store import ReloadRefused
+
+    try:
+        yield
+    except ReloadRefused as exc:
+        raise click.ClickException(f"reload refused: {exc}") from None
+
+
 seeds_option = click.option(
     "--seeds", type=click.Path(file_okay=False), default=None,
     help="Folder of seed exports (default: $FACTBOT_SEEDS or ./seeds).",
@@ -73,7 +85,8 @@ def reload(seeds: str | None, db: str | None, as_json: bool) -> None:
 
     seeds_dir, db_path = _paths(seeds, db)
     index = Index(db_path, seeds=seeds_dir)
-    report = index.reload(actor=_cli_actor(), progress=_progress(as_json))
+    with _refusal():
+        report = index.reload(actor=_cli_actor(), progress=_progress(as_json))
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False))
     else:
@@ -121,7 +134,8 @@ def ask(seeds, db, limit, as_json, queries, query) -> None:
         raise click.UsageError("give a QUERY or --queries FILE")
     seeds_dir, db_path = _paths(seeds, db)
     s = _settings()
-    index = Index.open(db_path, seeds=seeds_dir, progress=_progress(as_json), glossary=s.glossary, aliases=s.aliases)
+    with _refusal():
+        index = Index.open(db_path, seeds=seeds_dir, progress=_progress(as_json), glossary=s.glossary, aliases=s.aliases)
     if queries is not None:
         # split on "\n" only (no universal newlines): a blank line is a query too and gets its answer
         try:
@@ -185,6 +199,7 @@ port_option = click.option("--port", type=click.IntRange(1, 65535), default=None
 def _slack_mode(mode: str, host: str = "0.0.0.0", port: int | None = None) -> None:
     """Start the bot in HTTP ("http") or Socket Mode ("socket"); errors are one line, without secrets."""
     from bot.app import StartupError, boot
+    from store import ReloadRefused
 
     settings = _settings()
     try:
@@ -198,6 +213,8 @@ def _slack_mode(mode: str, host: str = "0.0.0.0", port: int | None = None) -> No
             from bot import serve as http
 
             http.serve(app, index, host=host, port=port or settings.port)
+    except ReloadRefused as exc:
+        raise click.ClickException(f"reload refused: {exc}") from None
     except (ConfigError, StartupError) as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -246,7 +263,8 @@ def shell(seeds: str | None, db: str | None) -> None:
 
     seeds_dir, db_path = _paths(seeds, db)
     settings = dataclasses.replace(_settings(), seeds=seeds_dir, db=db_path)
-    index = open_index(settings)
+    with _refusal():
+        index = open_index(settings)
     sys.exit(shell_mode.run(Factbot(index, settings)))
 
 

@@ -8,11 +8,11 @@
     report = index.reload(actor="cli")                # re-read the seeds folder
 """
 from store.model import Article, Fact, ParseError, ParseResult
-from store.parse import parse_file, parse_text
-from store.index import FileReport, Index, ReloadBusy, ReloadReport, SourceInfo
+from store.parse import parse_bytes, parse_file, parse_text
+from store.index import FileReport, Index, ReloadBusy, ReloadRefused, ReloadReport, SourceInfo
 from store.search import ArticleInfo, Hit, SearchResult
 
 __all__ = [
     "Article", "ArticleInfo", "Fact", "FileReport", "Hit", "Index", "ParseError", "ParseResult",
-    "ReloadBusy", "ReloadReport", "SearchResult", "SourceInfo", "parse_file", "parse_text",
+    "ReloadBusy", "ReloadRefused", "ReloadReport", "SearchResult", "SourceInfo", "parse_bytes", "parse_file", "parse_text",
 ]

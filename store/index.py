@@ -33,7 +33,7 @@ from pathlib import Path
 import sqlite_utils
 
 from store.model import Article, ParseResult
-from store.parse import parse_file
+from store.parse import parse_bytes
 from store.text import CJK_RE, index_text
 
 SCHEMA_VERSION = "3"  # the FTS5 body format (3: traditional Chinese indexed as simplified); an index of another version is rebuilt
@@ -47,6 +47,11 @@ FTS_DDL = (
 
 class ReloadBusy(Exception):
     """Another reload holds the lock (raised only when not waiting for it)."""
+
+
+class ReloadRefused(Exception):
+    """A reload that would empty the index (no seed files at all, or every known file gone) was
+    not run; the index is untouched. The message says why."""
 
 
 @dataclass
@@ -129,15 +134,40 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _seed_files(seeds: Path) -> list[Path]:
-    """Every regular file below the seeds folder, hidden ones (and hidden folders) left out."""
-    if not seeds.is_dir():
-        return []
-    out = []
-    for root, dirs, files in os.walk(seeds):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        out.extend(Path(root, f) for f in sorted(files) if not f.startswith("."))
-    return out
+class SeedFolder:
+    """The seed files a reload reads: every regular file below a folder, hidden files and hidden
+    folders left out, named by their path relative to it. A reload uses only `files()`, `read()`
+    and `why_empty()`, so another source of seed files can take this one's place."""
+
+    def __init__(self, root: Path | str):
+        self.root = Path(root)
+
+    def files(self) -> list[tuple[str, int]]:
+        """(name, size in bytes) of every seed file, sorted by name."""
+        if not self.root.is_dir():
+            return []
+        out = []
+        for root, dirs, files in os.walk(self.root):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for f in sorted(files):
+                if f.startswith("."):
+                    continue
+                path = Path(root, f)
+                try:
+                    size = path.stat().st_size
+                except OSError:  # reading it will say what is wrong
+                    size = 0
+                out.append((path.relative_to(self.root).as_posix(), size))
+        return sorted(out)
+
+    def read(self, name: str) -> bytes:
+        """A seed file's content (raises OSError when it cannot be read)."""
+        return (self.root / name).read_bytes()
+
+    def why_empty(self) -> str:
+        if not self.root.is_dir():
+            return f"found no seed files in {self.root}: the folder does not exist"
+        return f"found no seed files in {self.root}: the folder is empty"
 
 
 def connect(path: Path | str, readonly: bool = False) -> sqlite3.Connection:
@@ -149,26 +179,62 @@ def connect(path: Path | str, readonly: bool = False) -> sqlite3.Connection:
     return conn
 
 
+TABLES = {  # name -> (columns, primary key); `reloads` survives a rebuild
+    "files": ({"path": str, "hash": str, "failed_hash": str, "articles": int, "facts": int,
+               "errors": str, "loaded_at": str}, "path"),
+    "articles": ({"id": int, "file": str, "line": int, "title": str, "source": str, "published": str,
+                  "page": str}, "id"),
+    "facts": ({"id": int, "article_id": int, "position": int, "section": str, "text": str,
+               "citations": str}, "id"),
+    "vocab": ({"term": str, "df": int}, "term"),
+    "aliases": ({"cjk": str, "english": str, "articles": int}, ("cjk", "english")),
+    "alias_evidence": ({"article_id": int, "english": str, "title": str}, "article_id"),
+    "reloads": ({"id": int, "at": str, "actor": str, "articles": int, "facts": int, "loaded": int,
+                 "unchanged": int, "failed": int, "removed": int, "errors": str, "took_ms": float}, "id"),
+    "meta": ({"key": str, "value": str}, "key"),
+}
+INDEXES = {"articles": ["file"], "facts": ["article_id"]}
+VIRTUAL = ("facts_terms", "facts_fts")  # dropped in this order
+
+
 def create_schema(db: sqlite_utils.Database) -> None:
-    if "files" not in db.table_names():
-        db["files"].create({"path": str, "hash": str, "failed_hash": str, "articles": int,
-                            "facts": int, "errors": str, "loaded_at": str}, pk="path")
-        db["articles"].create({"id": int, "file": str, "line": int, "title": str, "source": str,
-                               "published": str, "page": str}, pk="id")
-        db["articles"].create_index(["file"])
-        db["facts"].create({"id": int, "article_id": int, "position": int, "section": str,
-                            "text": str, "citations": str}, pk="id")
-        db["facts"].create_index(["article_id"])
-        db["vocab"].create({"term": str, "df": int}, pk="term")
-        db["aliases"].create({"cjk": str, "english": str, "articles": int}, pk=("cjk", "english"))
-        db["alias_evidence"].create({"article_id": int, "english": str, "title": str}, pk="article_id")
-        db["reloads"].create({"id": int, "at": str, "actor": str, "articles": int, "facts": int,
-                              "loaded": int, "unchanged": int, "failed": int, "removed": int,
-                              "errors": str, "took_ms": float}, pk="id")
-        db["meta"].create({"key": str, "value": str}, pk="key")
+    """Create what is missing (every table on a new file; on a rebuild all but `reloads`, whose
+    missing columns are added)."""
+    existing = set(db.table_names())
+    for name, (columns, pk) in TABLES.items():
+        if name not in existing:
+            db[name].create(columns, pk=pk)
+            for column in INDEXES.get(name, ()):
+                db[name].create_index([column])
+        elif name == "reloads":
+            have = {c.name for c in db[name].columns}
+            for column, kind in columns.items():
+                if column not in have:
+                    db[name].add_column(column, kind)
+    if db.execute("SELECT 1 FROM meta WHERE key = 'schema'").fetchone() is None:
         db["meta"].insert({"key": "schema", "value": SCHEMA_VERSION})
     db.execute(FTS_DDL)
     db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS facts_terms USING fts5vocab(facts_fts, row)")
+
+
+def drop_schema(conn: sqlite3.Connection) -> None:
+    """Drop every table of factbot's but the audit trail (a rebuild, inside its transaction)."""
+    for name in VIRTUAL + tuple(t for t in TABLES if t != "reloads"):
+        conn.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def schema_version(path: Path) -> str | None:
+    """The schema version an index file was written with (None: no factbot index in it)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        return row[0] if row else None
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return None
+        raise
+    finally:
+        conn.close()
 
 
 def fact_body(text: str, section: str, title_body: str) -> str:
@@ -225,6 +291,7 @@ class _ReloadLock:
         if not self.tlock.acquire(blocking=self.wait):
             raise ReloadBusy("a reload is already running")
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             fcntl.flock(self.fd, fcntl.LOCK_EX if self.wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -246,17 +313,20 @@ class _ReloadLock:
 
 
 class Reloader:
-    """Brings the index in line with the seeds folder, in one transaction."""
+    """Brings the index in line with a source of seed files, in one transaction."""
 
-    def __init__(self, db_path: Path, seeds: Path, actor: str, progress=None):
+    def __init__(self, db_path: Path, seeds: Path | SeedFolder, actor: str, progress=None):
         self.db_path = db_path
-        self.seeds = seeds
+        self.source = seeds if hasattr(seeds, "read") else SeedFolder(seeds)
         self.actor = actor
         self.progress = progress
 
     def run(self) -> ReloadReport:
         started = time.perf_counter()
         fresh = not self.db_path.exists()
+        known, rebuild = ({}, True) if fresh else self._known()
+        listing = self.source.files()
+        self._check(listing, known, fresh)
         target = self.db_path.with_name(self.db_path.name + ".building") if fresh else self.db_path
         if fresh:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -272,8 +342,9 @@ class Reloader:
                 conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA cache_size=-262144")
             db = sqlite_utils.Database(conn)
-            create_schema(db)
-            report = self._apply(db, conn, started)
+            if fresh:
+                create_schema(db)
+            report = self._apply(db, conn, started, listing, known, rebuild and not fresh)
             if fresh:
                 conn.execute("PRAGMA journal_mode=WAL")
         finally:
@@ -282,56 +353,84 @@ class Reloader:
             os.replace(target, self.db_path)
         return report
 
-    def _scan(self, known: dict) -> tuple[dict[str, FileReport], list[tuple[Path, str, str, int]]]:
-        """Hash every seed file: unchanged ones are reported, the others returned to be parsed."""
-        reports: dict[str, FileReport] = {}
-        todo: list[tuple[Path, str, str, int]] = []  # (path, name, digest, size)
-        for path in _seed_files(self.seeds):
-            name = path.relative_to(self.seeds).as_posix()
+    def _known(self) -> tuple[dict, bool]:
+        """The files the index holds (path -> row), and whether it must be rebuilt whole (an index
+        written by another version of factbot)."""
+        try:
+            version = schema_version(self.db_path)
+        except sqlite3.DatabaseError as exc:
+            raise ReloadRefused(f"{self.db_path} is not a factbot index ({exc}); move it away or choose"
+                                " another database file") from None
+        if version != SCHEMA_VERSION:
+            return {}, True
+        conn = connect(self.db_path, readonly=True)
+        conn.row_factory = sqlite3.Row
+        try:
+            return {row["path"]: row for row in conn.execute("SELECT * FROM files")}, False
+        finally:
+            conn.close()
+
+    def _check(self, listing: list[tuple[str, int]], known: dict, fresh: bool) -> None:
+        """Refuse a reload that would empty the index: no seed files at all, or none of the files
+        that hold its facts (a missing folder or an unmounted volume looks like that)."""
+        if not listing:
+            raise ReloadRefused(self.source.why_empty()
+                                + ("; no index was written" if fresh else "; the index is unchanged"))
+        holding = [name for name, row in known.items() if row["facts"]]
+        names = {name for name, _ in listing}
+        if holding and not names.intersection(holding):
+            raise ReloadRefused(
+                f"every file the index holds ({len(holding)}) is missing from the seeds, so the reload"
+                f" would remove them all; the index is unchanged (to start over from the new files,"
+                f" delete {self.db_path} and reload)")
+
+    def _scan(self, listing: list[tuple[str, int]], known: dict):
+        """(name, size, bytes or None, FileReport or None) per seed file, one file at a time: the
+        content is read once, hashed, and handed on to be parsed unless the file is unchanged
+        (then the report says so) or cannot be read (then it is reported as failed)."""
+        for name, size in listing:
             row = known.get(name)
             try:
-                data = path.read_bytes()
+                data = self.source.read(name)
             except OSError as exc:  # what was indexed from it stays, as for any failed file
-                reports[name] = FileReport(name, row["articles"] if row else 0, row["facts"] if row else 0,
-                                           "failed", [f"{name}: cannot read file: {exc.strerror or exc}"])
+                yield name, size, None, FileReport(
+                    name, row["articles"] if row else 0, row["facts"] if row else 0, "failed",
+                    [f"{name}: cannot read file: {exc.strerror or exc}"])
                 continue
             digest = hashlib.blake2b(data, digest_size=16).hexdigest()
             if row and row["hash"] == digest and not json.loads(row["errors"] or "[]"):
-                reports[name] = FileReport(name, row["articles"], row["facts"], "unchanged")
+                yield name, len(data), None, FileReport(name, row["articles"], row["facts"], "unchanged")
             else:
-                todo.append((path, name, digest, len(data)))
-        return reports, todo
+                yield name, len(data), (digest, data), None
 
-    @staticmethod
-    def _parsed(todo: list[tuple[Path, str, str, int]]):
-        """(name, digest, size, ParseResult) for every file to parse, in order, one file at a time.
-        (Parsing takes a fifth of a full reload; SQLite's inserts, on this same core, the rest:
-        worker processes measured slower on two cores, and held every parsed file in memory.)"""
-        for path, name, digest, size in todo:
-            yield name, digest, size, parse_file(path, name=name)
-
-    def _apply(self, db: sqlite_utils.Database, conn: sqlite3.Connection, started: float) -> ReloadReport:
-        current = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        rebuild = current is None or current[0] != SCHEMA_VERSION
-        # an index written by another version of factbot is rebuilt whole (in the same transaction)
-        known = {} if rebuild else {row["path"]: row for row in db["files"].rows}
-        reports, todo = self._scan(known)
-        todo_bytes = sum(size for *_, size in todo) or 1
-        seen = set(reports) | {name for _, name, _, _ in todo}
+    def _apply(self, db: sqlite_utils.Database, conn: sqlite3.Connection, started: float,
+               listing: list[tuple[str, int]], known: dict, rebuild: bool) -> ReloadReport:
+        seen = {name for name, _ in listing}
         removed = sorted(set(known) - seen)
-        failed_before = {name for name, r in reports.items() if r.status == "failed"}
+        total_bytes = sum(size for _, size in listing) or 1
+        reports: dict[str, FileReport] = {}
+        unreadable: list[str] = []
         conn.execute("BEGIN IMMEDIATE")
         try:
             if rebuild:
-                conn.execute("INSERT INTO facts_fts(facts_fts) VALUES ('delete-all')")
-                for table in ("facts", "articles", "files", "alias_evidence"):
-                    conn.execute(f"DELETE FROM {table}")
-                conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,))
+                # an index written by another version of factbot is rebuilt whole, in this same
+                # transaction; the audit trail stays
+                drop_schema(conn)
+                create_schema(db)
+                conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
             for name in removed:
                 self._delete_file(conn, name)
             batch = _Batch(conn)
             done_bytes = 0
-            for name, digest, size, result in self._parsed(todo):
+            for name, size, content, report in self._scan(listing, known):
+                done_bytes += size
+                if report is not None:
+                    reports[name] = report
+                    if report.status == "failed":
+                        unreadable.append(name)
+                    continue
+                digest, data = content
+                result = parse_bytes(data, name)
                 row = known.get(name)
                 errors = [str(e) for e in result.errors]
                 if not result.articles or (errors and row and row["hash"]):
@@ -346,12 +445,11 @@ class Reloader:
                     n_facts = batch.add_file(name, digest, result)
                     reports[name] = FileReport(name, len(result.articles), n_facts,
                                                "failed" if errors else "loaded", errors)
-                done_bytes += size
                 if self.progress:
                     self.progress.update(stage="index", files=len(reports), total_files=len(seen),
-                                         done=done_bytes, total=todo_bytes, facts=batch.facts)
+                                         done=done_bytes, total=total_bytes, facts=batch.facts)
             batch.flush()
-            for name in failed_before:
+            for name in unreadable:
                 self._record_failure(conn, name, "", reports[name].errors, known)
             if rebuild or removed or batch.facts or any(r.status == "loaded" for r in reports.values()):
                 if self.progress:
@@ -528,9 +626,11 @@ class Index:
     @classmethod
     def open(cls, db: Path | str, seeds: Path | str | None = None, progress=None,
              glossary: Iterable[Path | str] = (), aliases: Iterable[Path | str] = ()) -> "Index":
-        """Open the index, building it from the seeds first when the database does not exist yet."""
+        """Open the index, building it from the seeds first when the database does not exist yet,
+        and rebuilding it when another version of factbot wrote it (raises ReloadRefused when
+        there is nothing to build from)."""
         index = cls(db, seeds, glossary=glossary, aliases=aliases)
-        if not index.db_path.exists():
+        if not index.db_path.exists() or index.schema_version() != SCHEMA_VERSION:
             index.reload(actor="startup", progress=progress)
         index.searcher().warm()
         return index
@@ -544,6 +644,13 @@ class Index:
             conn = connect(self.db_path, readonly=True)
             self._local.conn = conn
         return conn
+
+    def schema_version(self) -> str | None:
+        """The schema version the database was written with (None when it holds no index)."""
+        try:
+            return schema_version(self.db_path)
+        except sqlite3.DatabaseError:
+            return None
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

@@ -135,6 +135,15 @@ def parse_file(
             data = Path(path).read_bytes()
         except OSError as exc:
             return _failure(file, 0, f"cannot read file: {exc.strerror or exc}")
+    return parse_bytes(data, file)
+
+
+def parse_bytes(data: bytes, file: str) -> ParseResult:
+    """Parse a seed file's content as read (the very bytes a reload hashed). Never raises.
+
+    The content must be UTF-8 text (a byte-order mark is accepted); NUL bytes or invalid UTF-8
+    give one error and no articles. `file` is the name recorded in articles and errors.
+    """
     if b"\0" in data:
         return _failure(file, 0, "binary file (contains NUL bytes)")
     if data.startswith(_BOM):

@@ -89,16 +89,12 @@ def test_file_turning_bad_keeps_its_facts_until_fixed_or_removed(index, seeds):
     report = index.reload()
     assert report.ok and report.files[0].status == "loaded"
 
+    (seeds / "nvidia.txt").write_text(EXTRA, encoding="utf-8")
+    index.reload()
     seed.unlink()
     report = index.reload()
-    assert (report.articles, report.facts) == (0, 0)
+    assert (report.articles, report.facts, report.removed) == (1, 2, [SEED.name])
     assert index.search("fairwater 2").hits == []
-
-
-def test_missing_seeds_folder_gives_an_empty_index(tmp_path):
-    idx = Index.open(tmp_path / "x.db", seeds=tmp_path / "nowhere")
-    assert idx.counts() == (0, 0)
-    assert idx.search("anything").hits == []
 
 
 def test_audit_trail_records_every_reload(index, seeds):
