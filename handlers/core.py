@@ -166,12 +166,15 @@ class Factbot:
 
     def reload(self, actor: str, wait: bool = False, progress: Any = None) -> Message:
         """Run a reload now and return its report as a message (or the "busy" notice)."""
-        from store import ReloadBusy
+        from store import ReloadBusy, ReloadRefused
 
         try:
             report = self.index.reload(actor=actor, wait=wait, progress=progress)
         except ReloadBusy:
             return render.render_notice(BUSY)
+        except ReloadRefused as exc:
+            log.warning("reload by %s refused: %s", actor, exc)
+            return render.render_notice(f"The reload was refused: {render.escape(str(exc))}.")
         except Exception as exc:
             log.exception("reload by %s failed", actor)
             return render.render_notice(f"The reload failed: {render.escape(type(exc).__name__)}. The details are in the bot's log.")

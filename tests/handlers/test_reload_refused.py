@@ -1,0 +1,23 @@
+"""A reload the store refuses (it would empty the index) tells the admin why; nothing is lost."""
+from __future__ import annotations
+
+import shutil
+
+from tests.slack_standin import copy_seeds
+
+
+def test_the_admin_is_told_why_a_reload_was_refused(tmp_path):
+    from bot.config import Settings
+    from handlers.core import Factbot
+    from store import Index
+
+    seeds = copy_seeds(tmp_path / "seeds")
+    index = Index.open(tmp_path / "factbot.db", seeds=seeds)
+    bot = Factbot(index, Settings(seeds=seeds, db=tmp_path / "factbot.db", admin_users=("U0ADMIN",)))
+    shutil.rmtree(seeds)  # the volume is not mounted
+    message = bot.reload("slack:U0ADMIN")
+    assert "refused" in message.text and "no seed files" in message.text and "does not exist" in message.text
+    assert str(seeds) in message.text
+    assert "The reload failed" not in message.text
+    assert index.counts() == (2, 31) and len(index.reloads()) == 1
+    index.close()
