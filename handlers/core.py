@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from handlers import render
+from handlers.markup import clean_text, event_text  # noqa: F401 (the question in a Slack message)
 from handlers.render import MAIN_COMMAND, Message
 
 log = logging.getLogger("factbot.handlers")
@@ -20,27 +21,11 @@ log = logging.getLogger("factbot.handlers")
 PAGE_SIZE = 5
 SUBCOMMANDS = ("help", "sources", "reload")
 
-# Slack's markup in message text: <@U123>, <@U123|name>, <#C123|name>, <!here>, <http://x|label>
-_USER_MENTION = re.compile(r"<@[UWB][A-Z0-9]+(?:\|[^>]*)?>")
-_CHANNEL = re.compile(r"<#[A-Z0-9]+(?:\|([^>]*))?>")
-_SPECIAL = re.compile(r"<![^>]*>")
-_LINK = re.compile(r"<((?:https?|mailto):[^|>]*)(?:\|([^>]*))?>")
 _LEADING_AT = re.compile(r"^\s*@\S+[\s,:]*")
 
 REFUSAL = "Sorry, only factbot's admins can reload the index. Ask one of them if the facts look stale."
 BUSY = "A reload is already running; its report will arrive when it is done. Try again in a moment."
 RELOADING = "Reloading…"
-
-
-def clean_text(text: str | None) -> str:
-    """A query from Slack message text: mentions dropped, links and channels as words, entities decoded."""
-    text = text or ""
-    text = _USER_MENTION.sub(" ", text)
-    text = _CHANNEL.sub(lambda m: " " + (m.group(1) or "") + " ", text)
-    text = _SPECIAL.sub(" ", text)
-    text = _LINK.sub(lambda m: " " + (m.group(2) or m.group(1)) + " ", text)
-    text = render.unescape(text)
-    return " ".join(text.split())
 
 
 def strip_shell_mention(text: str) -> str:

@@ -1,8 +1,10 @@
 """Events: `@factbot <question>` in a channel or thread, and direct messages (message.im).
 
 A mention is answered in its thread (the event's thread_ts, or its ts when it is top-level); a
-DM in the conversation (in the thread when the DM was a thread reply). Bot messages, message
-subtypes (edits, joins, ...) and the bot's own messages are ignored.
+DM in the conversation (in the thread when the DM was a thread reply). The question is read from
+the event's rich_text blocks (handlers/markup.py). A DM that shares a file with a question
+(subtype file_share) gets the question answered; one with a file alone gets no answer. Bot
+messages, other message subtypes (edits, joins, ...) and the bot's own messages are ignored.
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 
-from handlers.core import REFUSAL, Asker, Factbot, clean_text, parse_intent
+from handlers.core import REFUSAL, Asker, Factbot, event_text, parse_intent
 from handlers.delivery import post_message
 from handlers.render import render_notice
 
@@ -25,7 +27,13 @@ def register(app: App, bot: Factbot) -> None:
 
     @app.event("message")
     def on_message(event: dict, client: Any, context: BoltContext) -> None:
-        if event.get("channel_type") != "im" or event.get("subtype") or _from_a_bot(event, context):
+        if event.get("channel_type") != "im" or _from_a_bot(event, context):
+            return
+        subtype = event.get("subtype")
+        if subtype == "file_share":
+            if not event_text(event):
+                return  # a file without a question
+        elif subtype:
             return
         converse(bot, client, event, event.get("thread_ts"))
 
@@ -42,7 +50,7 @@ def converse(bot: Factbot, client: Any, event: dict, thread_ts: str | None) -> N
     user = event.get("user")
     if not channel:
         return
-    intent = parse_intent(clean_text(event.get("text")))
+    intent = parse_intent(event_text(event))
     if intent.kind == "reload":
         if bot.is_admin(user, client):
             bot.reload_in_background(

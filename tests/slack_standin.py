@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import shutil
 import signal
 import socket
@@ -529,3 +530,44 @@ def copy_seeds(dest: Path, *extra: tuple[str, str]) -> Path:
     for name, text in extra:
         (dest / name).write_text(text, "utf-8")
     return dest
+
+
+_MARKUP = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|<#([CG][A-Z0-9]+)(?:\|[^>]*)?>|<!subteam\^([A-Z0-9]+)(?:\|[^>]*)?>"
+                     r"|<!(here|channel|everyone)(?:\|[^>]*)?>|<((?:https?|mailto):[^|>]*)(?:\|([^>]*))?>"
+                     r"|(?<![\w:]):([a-z0-9_+'-]+):")
+
+
+def rich_text_blocks(text: str) -> list[dict]:
+    """The rich_text block Slack's client sends along with a message `text` (mentions, channels,
+    user groups, broadcasts, links and emoji as their own elements; the rest as text elements)."""
+    elements: list[dict] = []
+    pos = 0
+
+    def plain(chunk: str) -> None:
+        chunk = chunk.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        if chunk:
+            elements.append({"type": "text", "text": chunk})
+
+    for m in _MARKUP.finditer(text):
+        plain(text[pos:m.start()])
+        user, channel, group, broadcast, url, label, emoji = m.groups()
+        if user:
+            elements.append({"type": "user", "user_id": user})
+        elif channel:
+            elements.append({"type": "channel", "channel_id": channel})
+        elif group:
+            elements.append({"type": "usergroup", "usergroup_id": group})
+        elif broadcast:
+            elements.append({"type": "broadcast", "range": broadcast})
+        elif url:
+            elements.append({"type": "link", "url": url, **({"text": label} if label else {})})
+        else:
+            elements.append({"type": "emoji", "name": emoji})
+        pos = m.end()
+    plain(text[pos:])
+    return [{"type": "rich_text", "block_id": "rt1", "elements": [{"type": "rich_text_section", "elements": elements}]}]
+
+
+def with_rich_text(event: dict) -> dict:
+    """`event` with the rich_text blocks Slack sends for its text."""
+    return event | {"blocks": rich_text_blocks(event.get("text") or "")}

@@ -9,8 +9,8 @@ from handlers.middleware import SeenEvents
 
 def test_clean_text():
     assert clean_text("<@U123> ipo  seres") == "ipo seres"
-    assert clean_text("<@U123|factbot> what about <#C1|general>?") == "what about general ?"
-    assert clean_text("<!here> <https://a.example|A link> and <mailto:x@y.z>") == "A link and mailto:x@y.z"
+    assert clean_text("<@U123|factbot> what about <#C1|general>?") == "what about ?"
+    assert clean_text("<!here> <https://a.example|A link> and <mailto:x@y.z>") == "and"
     assert clean_text("a &amp; b &lt;c&gt;") == "a & b <c>"
     assert clean_text(None) == "" and clean_text("<@W0ENTERPRISE>") == ""
 
