@@ -205,13 +205,15 @@ class Searcher:
 
     # vocabulary snapshot ---------------------------------------------------------------
     def _current(self, conn) -> _Vocab:
-        """The vocabulary for the index as this connection sees it; reloaded after a reload."""
+        """The vocabulary for the index as this connection sees it; reloaded after a reload. The
+        shared snapshot only moves forward: a thread whose read snapshot predates a newer reload
+        keeps the newer vocabulary another thread loaded (a word it lacks simply matches nothing)."""
         data_version = conn.execute("PRAGMA data_version").fetchone()[0]
         if self._vocab is not None and getattr(self._local, "data_version", None) == data_version:
             return self._vocab
         generation = conn.execute("SELECT coalesce(max(id), 0) FROM reloads").fetchone()[0]
         with self._lock:
-            if self._vocab is None or self._vocab.generation != generation:
+            if self._vocab is None or self._vocab.generation < generation:
                 self._vocab = self._load_vocab(conn, generation, self.index.glossary_files,
                                                self.index.alias_files)
                 self._heading_cache = {}

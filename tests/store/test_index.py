@@ -254,3 +254,59 @@ def test_an_unreadable_file_keeps_its_facts(index, seeds, tmp_path):
     assert only.status == "failed" and "cannot read file" in only.errors[0]
     assert (only.articles, only.facts, report.facts) == (2, 31, 31)
     assert index.search("fairwater 2").hits
+
+
+def test_every_citation_of_a_fact_is_kept_in_order(index):
+    """The seed's `... (AGI) [1][4][37]` keeps all three numbers, in the index and in the hit."""
+    conn = sqlite3.connect(index.db_path)
+    stored = {row[0] for row in conn.execute("SELECT citations FROM facts")}
+    assert "[1, 4, 37]" in stored and "[1, 2, 6]" in stored
+    hit = index.search("commercialization of general artificial intelligence agi").hits[0]
+    assert hit.citations == [1, 4, 37]
+
+
+LOCK_HOLDER = r"""
+import sys
+from pathlib import Path
+from store.index import _ReloadLock
+with _ReloadLock(Path(sys.argv[1]), wait=True):
+    print("held", flush=True)
+    sys.stdin.readline()  # hold it until the test says so
+"""
+
+
+def test_a_reload_lock_held_by_another_process_refuses_a_reload(index, seeds):
+    """The lock works across processes (flock), not only between threads of one process."""
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(index.db_path)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"  # the other process holds the lock now
+        (seeds / "nvidia.txt").write_text(EXTRA, encoding="utf-8")
+        with pytest.raises(ReloadBusy):
+            index.reload(wait=False)
+        assert index.counts() == (2, 31)
+    finally:
+        holder.stdin.write("\n")
+        holder.stdin.close()
+        holder.wait(10)
+    assert index.reload(wait=False).count("loaded") == 1  # released with the process
+
+
+def test_a_file_whose_new_version_has_one_broken_article_keeps_all_its_old_facts(index, seeds):
+    two = EXTRA + article("英伟达发布新芯片", "Xin Lang Cai Jing", "2025-11-21 09:30",
+                          "Core Viewpoint - Nvidia unveiled a new inference chip for data centers [1].")
+    (seeds / "nvidia.txt").write_text(two, encoding="utf-8")
+    index.reload()
+    assert index.search("nvidia inference chip").hits
+    # the new version: the first article changed, the second cut off after its title
+    broken = EXTRA.replace("51 billion", "57 billion") + "英伟达发布新芯片\n"
+    (seeds / "nvidia.txt").write_text(broken, encoding="utf-8")
+    report = index.reload()
+    status = {f.path: f for f in report.files}["nvidia.txt"]
+    assert status.status == "failed" and status.errors
+    assert (status.articles, status.facts) == (2, 3) and (report.articles, report.facts) == (4, 34)
+    assert index.search("nvidia inference chip").hits, "the old facts of the broken article stay"
+    assert "51 billion" in index.search("nvidia data center revenue").hits[0].text  # the old version, whole
