@@ -17,7 +17,7 @@ from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 
 from bot.config import Settings
-from handlers import actions, commands, events, feedback, middleware
+from handlers import actions, commands, events, feedback, middleware, shortcuts
 from handlers.core import Factbot
 
 
@@ -132,6 +132,7 @@ def create_app(settings: Settings, index: Any, *, client: WebClient | None = Non
     events.register(app, bot)
     actions.register(app, bot)
     feedback.register(app, bot)
+    shortcuts.register(app, bot)
 
     @app.error
     def on_error(error: Exception, body: Any, client: WebClient, logger: logging.Logger) -> BoltResponse | None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.config import Settings
 from handlers.render import MAIN_COMMAND
+from handlers.shortcuts import FIND_FACTS, FIND_FACTS_NAME
 
 NAME = "factbot"
 DESCRIPTION = "Answers questions from the team's article digests with sourced facts."
@@ -22,7 +23,13 @@ LONG_DESCRIPTION = (
     "admins can /factbot reload after the seed files change."
 )
 BOT_SCOPES = ["app_mentions:read", "chat:write", "commands", "im:history", "users:read"]
-BOT_EVENTS = ["app_mention", "message.im"]
+BOT_EVENTS = ["app_home_opened", "app_mention", "message.im"]  # message.im carries file shares in DMs too
+UPLOAD_SCOPES = ["files:read"]  # downloading exports that admins share with the bot
+
+
+def uploads_enabled(settings: Settings) -> bool:
+    """Exports can be added by DM: someone can be an admin and FACTBOT_MAX_UPLOAD_MB is not 0."""
+    return settings.max_upload_mb > 0 and bool(settings.admin_users or settings.admins_from_workspace)
 
 
 def build_manifest(settings: Settings, url: str | None = None) -> dict[str, Any]:
@@ -59,12 +66,14 @@ def build_manifest(settings: Settings, url: str | None = None) -> dict[str, Any]
             "background_color": "#1d3557",
         },
         "features": {
-            "app_home": {"home_tab_enabled": False, "messages_tab_enabled": True,
+            "app_home": {"home_tab_enabled": True, "messages_tab_enabled": True,
                          "messages_tab_read_only_enabled": False},
             "bot_user": {"display_name": NAME, "always_online": True},
+            "shortcuts": [{"name": FIND_FACTS_NAME, "type": "message", "callback_id": FIND_FACTS,
+                           "description": "Show only you the indexed facts that match this message's text"}],
             "slash_commands": slash,
         },
-        "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
+        "oauth_config": {"scopes": {"bot": sorted(BOT_SCOPES + (UPLOAD_SCOPES if uploads_enabled(settings) else []))}},
         "settings": {
             "event_subscriptions": event_subscriptions,
             "interactivity": interactivity,

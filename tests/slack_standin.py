@@ -78,6 +78,9 @@ class WebAPIStandIn:
     fail(method, times, status, retry_after) makes the next `times` calls to `method` fail (status 0:
     the request is read, as if Slack acted on it, and the connection closed without an answer);
     slow(method, seconds) holds back the answer to the next call.
+    add_file(...) makes a file that files.info describes; its url_private_download serves the bytes
+    only to a request carrying the bot token (each download is recorded as "download/<file id>").
+    views.publish keeps the latest view per user in `views`.
     """
 
     def __init__(self) -> None:
@@ -87,6 +90,8 @@ class WebAPIStandIn:
         self.delays: dict[str, list[float]] = {}
         self.canned: dict[str, list[dict]] = {}
         self.users: dict[str, dict] = {}
+        self.files: dict[str, dict] = {}
+        self.views: dict[str, dict] = {}
         self.ws_url: str | None = None
         self._ts = 0
         standin = self
@@ -117,10 +122,15 @@ class WebAPIStandIn:
                     method = parsed.path[len("/api/"):]
                 elif parsed.path.startswith("/response/"):
                     method = "response/" + parsed.path[len("/response/"):]
+                elif parsed.path.startswith("/files-pri/"):
+                    method = "download/" + parsed.path[len("/files-pri/"):].split("/")[0]
                 else:
                     method = parsed.path
                 received = time.monotonic()
-                status, extra_headers, body = standin._answer(method, params, headers)
+                if method.startswith("download/"):
+                    status, extra_headers, body = standin._download(method[len("download/"):], headers)
+                else:
+                    status, extra_headers, body = standin._answer(method, params, headers)
                 call = Call(method, params, headers, status, at=received)
                 with standin.lock:
                     standin.calls.append(call)
@@ -132,7 +142,7 @@ class WebAPIStandIn:
                 if delay:
                     time.sleep(delay)  # a slow answer: what the client sends meanwhile is still recorded
                 call.answered_at = time.monotonic()
-                data = body.encode("utf-8")
+                data = body if isinstance(body, bytes) else body.encode("utf-8")
                 self.send_response(status)
                 for k, v in extra_headers.items():
                     self.send_header(k, v)
@@ -164,6 +174,17 @@ class WebAPIStandIn:
         """Answer the next `times` calls to `method` only after `seconds` (what else arrives meanwhile is recorded)."""
         with self.lock:
             self.delays.setdefault(method, []).extend([seconds] * times)
+
+    def add_file(self, file_id: str, name: str, content: bytes, *, mimetype: str = "text/plain",
+                 filetype: str = "text", user: str = "U0ASKER") -> dict:
+        """A file as Slack holds it; the dict is what files.info says of it (and what an event carries)."""
+        url = f"http://127.0.0.1:{self.port}/files-pri/{file_id}/{urllib.parse.quote(name)}"
+        info = {"id": file_id, "name": name, "title": name, "mimetype": mimetype, "filetype": filetype,
+                "size": len(content), "user": user, "mode": "hosted", "url_private": url,
+                "url_private_download": url + "?download=1"}
+        with self.lock:
+            self.files[file_id] = dict(info, content=content)
+        return info
 
     def answer_next(self, method: str, body: dict) -> None:
         """Answer the next call to `method` with `body` (HTTP 200), e.g. {"ok": False, "error": "not_in_channel"}."""
@@ -244,9 +265,29 @@ class WebAPIStandIn:
         elif method == "users.info":
             user = self.users.get(params.get("user", ""))
             body = {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        elif method == "files.info":
+            with self.lock:
+                found = self.files.get(params.get("file", ""))
+            info = {k: v for k, v in found.items() if k != "content"} if found else None
+            body = {"ok": True, "file": info} if info else {"ok": False, "error": "file_not_found"}
+        elif method == "views.publish":
+            view = params.get("view")
+            view = json.loads(view) if isinstance(view, str) else view
+            with self.lock:
+                self.views[params.get("user_id", "")] = view
+            body = {"ok": True, "view": dict(view or {}, id="V0STANDIN")}
         elif method == "apps.connections.open":
             body = {"ok": True, "url": self.ws_url} if self.ws_url else {"ok": False, "error": "no_socket"}
         return 200, {"Content-Type": "application/json"}, json.dumps(body)
+
+
+    def _download(self, file_id: str, headers: dict) -> tuple[int, dict, bytes | str]:
+        """A file download: the bytes for the bot token; Slack's sign-in page (HTML) for anyone else."""
+        with self.lock:
+            found = self.files.get(file_id)
+        if headers.get("authorization", "") != f"Bearer {BOT_TOKEN}" or found is None:
+            return 200, {"Content-Type": "text/html"}, "<!DOCTYPE html><html><body>Sign in to Slack</body></html>"
+        return 200, {"Content-Type": "application/octet-stream"}, found["content"]
 
 
 # --- Socket Mode stand-in -----------------------------------------------------------------
@@ -410,6 +451,36 @@ def block_action(action_id: str, value: str, response_url: str, user: str = "U0A
     if message is not None:
         payload["message"] = message
     return payload
+
+
+def message_shortcut(callback_id: str, text: str, response_url: str, user: str = "U0ASKER",
+                     channel: str = "C0GENERAL", ts: str = "1700000000.000100") -> dict:
+    """A message shortcut ("message_action") on a message of someone else's with `text`."""
+    return {
+        "type": "message_action", "token": "legacy-verification-token", "action_ts": str(time.time()),
+        "team": {"id": TEAM_ID, "domain": "standin"}, "user": {"id": user, "name": "asker", "team_id": TEAM_ID},
+        "channel": {"id": channel, "name": "general"}, "is_enterprise_install": False, "enterprise": None,
+        "callback_id": callback_id, "trigger_id": "111.222.standin", "response_url": response_url,
+        "message_ts": ts, "message": {"type": "message", "user": "U0AUTHOR", "ts": ts, "text": text},
+    }
+
+
+def home_opened(user: str, tab: str = "home") -> dict:
+    return {"type": "app_home_opened", "user": user, "channel": f"D0{user[1:]}", "tab": tab,
+            "event_ts": str(time.time())}
+
+
+def home_action(action_id: str, value: str, user: str) -> dict:
+    """A button clicked on the App Home tab (no response_url, no channel: a view)."""
+    return {
+        "type": "block_actions", "team": {"id": TEAM_ID, "domain": "standin"},
+        "user": {"id": user, "username": "someone", "name": "someone", "team_id": TEAM_ID},
+        "api_app_id": "A111", "token": "legacy-verification-token", "trigger_id": "111.222.standin",
+        "container": {"type": "view", "view_id": "V0STANDIN"},
+        "view": {"id": "V0STANDIN", "type": "home", "team_id": TEAM_ID, "blocks": []},
+        "actions": [{"type": "button", "action_id": action_id, "block_id": "factbot_home_admin", "value": value,
+                     "text": {"type": "plain_text", "text": "button"}, "action_ts": str(time.time())}],
+    }
 
 
 # --- the bot as a subprocess --------------------------------------------------------------

@@ -16,7 +16,8 @@ SCHEMA = json.loads(Path("/work/shared/schemas/slack-app-manifest.schema.json").
 
 
 def _cli(args: list[str], **env: str) -> str:
-    base = {k: "" for k in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "FACTBOT_COMMANDS")}
+    base = {k: "" for k in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "FACTBOT_COMMANDS",
+                            "FACTBOT_ADMIN_USERS", "FACTBOT_WORKSPACE_ADMINS", "FACTBOT_MAX_UPLOAD_MB")}
     base.update(env)
     result = CliRunner().invoke(main, args, env={k: v or None for k, v in base.items()})
     assert result.exit_code == 0, result.output
@@ -30,13 +31,29 @@ def test_socket_mode_manifest_is_valid():
     assert settings["socket_mode_enabled"] is True
     assert "request_url" not in settings["event_subscriptions"] and "request_url" not in settings["interactivity"]
     assert settings["interactivity"]["is_enabled"] is True
-    assert settings["event_subscriptions"]["bot_events"] == ["app_mention", "message.im"]
+    assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened", "app_mention", "message.im"]
     assert [c["command"] for c in data["features"]["slash_commands"]] == ["/factbot", "/ipo", "/azure"]
     assert all("url" not in c for c in data["features"]["slash_commands"])
     assert set(data["oauth_config"]["scopes"]["bot"]) >= {"commands", "app_mentions:read", "chat:write",
                                                           "im:history", "users:read"}
     assert data["features"]["bot_user"]["display_name"] == "factbot"
     assert data["display_information"]["name"] == "factbot"
+
+
+def test_home_tab_message_shortcut_and_the_upload_scope_only_when_someone_can_upload():
+    data = json.loads(_cli(["manifest", "--json"], FACTBOT_ADMIN_USERS="U0ADMIN"))
+    jsonschema.validate(data, SCHEMA)
+    assert data["features"]["app_home"]["home_tab_enabled"] is True
+    assert data["features"]["shortcuts"] == [{
+        "name": "Find facts about this message", "type": "message", "callback_id": "factbot_find_facts",
+        "description": "Show only you the indexed facts that match this message's text"}]
+    assert "files:read" in data["oauth_config"]["scopes"]["bot"]
+    for env in ({"FACTBOT_ADMIN_USERS": ""}, {"FACTBOT_ADMIN_USERS": "U0ADMIN", "FACTBOT_MAX_UPLOAD_MB": "0"}):
+        data = json.loads(_cli(["manifest", "--json"], **env))
+        jsonschema.validate(data, SCHEMA)
+        assert "files:read" not in data["oauth_config"]["scopes"]["bot"]  # nobody can add an export
+    data = json.loads(_cli(["manifest", "--json"], FACTBOT_WORKSPACE_ADMINS="true"))
+    assert "files:read" in data["oauth_config"]["scopes"]["bot"]
 
 
 def test_http_manifest_points_every_request_url_at_slack_events():
