@@ -17,7 +17,7 @@ from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 
 from bot.config import Settings
-from handlers import actions, commands, events, feedback, middleware, shortcuts
+from handlers import actions, commands, events, feedback, home, middleware, shortcuts
 from handlers.core import Factbot
 
 
@@ -133,6 +133,7 @@ def create_app(settings: Settings, index: Any, *, client: WebClient | None = Non
     actions.register(app, bot)
     feedback.register(app, bot)
     shortcuts.register(app, bot)
+    home.register(app, bot)
 
     @app.error
     def on_error(error: Exception, body: Any, client: WebClient, logger: logging.Logger) -> BoltResponse | None:

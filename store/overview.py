@@ -1,0 +1,186 @@
+"""What the index holds, for people: counts, the newest articles, the names and topics it holds
+most, and example questions built from them (each one checked to find facts).
+
+Nothing here is a fixed word list: names and topics are read from the facts themselves.
+
+- A *name* is a run of capitalised words starting with a word that is (nearly) always written
+  capitalised where it does not start a sentence ("Seres Automotive", "Nadella"; not "Revenue",
+  which also appears as "revenue", nor "Analysts", capitalised only at the start of sentences,
+  nor all-capital abbreviations such as "IPO" or "HKD").
+- A *topic* is a word of the section headings (not a stop word, not part of a name) that many
+  articles use; an article's first section (its overview: "Core Viewpoint", "Summary") and the
+  numbering of headings ("Group 2:", "3.") are left out.
+- Both are read from the newest `sample` facts (bounded work on any corpus size) and ranked by how
+  many of those facts (names) or articles (topics) hold them; the counts shown are those of the
+  whole index (the `vocab` table).
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from store.search import STOP_WORDS
+
+SAMPLE = 5000
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’&.-]*[A-Za-z0-9]|[A-Za-z]")
+_SENTENCE = re.compile(r"(?:^|[.!?;:]\s+|\s[-–—]\s)$")  # what ends the text before a sentence's first word
+_POSSESSIVE = re.compile(r"['’]s$")
+_NUMBERING = re.compile(r"^\s*(?:group\s*\d+\s*[:：.-]?|\d+\s*[.、:：)])\s*", re.I)
+_CAPITALISED = 0.9  # share of a word's occurrences written capitalised for it to be a name
+
+
+@dataclass(frozen=True)
+class Newest:
+    title: str
+    source: str
+    published: str
+    file: str
+
+
+@dataclass
+class Overview:
+    articles: int
+    facts: int
+    newest: list[Newest] = field(default_factory=list)
+    names: list[tuple[str, int]] = field(default_factory=list)  # (name as written, facts holding it)
+    topics: list[tuple[str, int]] = field(default_factory=list)  # (word, facts holding it)
+    examples: list[str] = field(default_factory=list)  # questions that find facts, most held names first
+
+
+def _words(text: str) -> list[tuple[str, bool]]:
+    """The Latin words of `text`, each with whether it starts a sentence."""
+    return [(_POSSESSIVE.sub("", m.group(0).rstrip(".")), bool(_SENTENCE.search(text[max(0, m.start() - 4): m.start()]))
+             if m.start() >= 4 else not text[: m.start()].strip())
+            for m in _WORD.finditer(text)]
+
+
+def overview(index, newest: int = 5, names: int = 5, topics: int = 6, examples: int = 3,
+             sample: int = SAMPLE) -> Overview:
+    """The overview of `index` (a store.Index); a handful of bounded SQL statements and a few searches."""
+    conn = index.conn()
+    articles, facts = index.counts()
+    out = Overview(articles, facts)
+    out.newest = [Newest(*row) for row in conn.execute(
+        "SELECT title, source, published, file FROM articles ORDER BY published DESC, id DESC LIMIT ?", (newest,))]
+    rows = conn.execute("SELECT text, article_id, section, position FROM facts ORDER BY id DESC LIMIT ?",
+                        (sample,)).fetchall()
+    if not rows:
+        return out
+
+    capitalised: Counter[str] = Counter()  # lower-case word -> occurrences inside a sentence written Capitalised
+    inside: Counter[str] = Counter()  # lower-case word -> occurrences inside a sentence
+    per_fact: list[list[str]] = []
+    for text, *_ in rows:
+        words = _words(text)
+        per_fact.append([w for w, _ in words])
+        for w, first in words:
+            if not first:
+                inside[w.lower()] += 1
+                capitalised[w.lower()] += w[0].isupper()
+
+    def starts_name(w: str) -> bool:
+        low = w.lower()
+        return (w[0].isupper() and not w.isupper() and low not in STOP_WORDS and len(low) > 1
+                and capitalised[low] >= max(1, _CAPITALISED * inside[low]))
+
+    name_of: dict[str, Counter[str]] = defaultdict(Counter)  # key word -> the phrases it starts
+    facts_with: dict[str, set[int]] = defaultdict(set)  # key word -> sample facts holding it (by position)
+    continued: Counter[str] = Counter()  # words seen inside a name after its first word ("Liquor")
+    for i, words in enumerate(per_fact):
+        run: list[str] = []
+        for w in words + [""]:
+            if w and (starts_name(w) if not run else (w[0].isupper() and w.lower() not in STOP_WORDS)):
+                if run:
+                    continued[w.lower()] += 1
+                run.append(w)
+                continue
+            if run:
+                name_of[run[0].lower()][" ".join(run[:3])] += 1
+                facts_with[run[0].lower()].add(i)
+                run = [w] if w and starts_name(w) else []
+    name_words = {w.lower() for phrases in name_of.values() for p in phrases for w in p.split()}
+
+    # topics: heading words of many articles (overview sections and heading numbers left out)
+    first_section = {article: section for _, article, section, position in rows if position == 0}
+    heading_words: dict[int, set[str]] = {}
+    by_article: dict[str, set[int]] = defaultdict(set)
+    for i, (_, article, section, _) in enumerate(rows):
+        words = set()
+        if section and section != first_section.get(article):
+            for w, _ in _words(_NUMBERING.sub("", section)):
+                low = w.lower()
+                if len(low) >= 3 and low.isalpha() and low not in STOP_WORDS and low not in name_words:
+                    words.add(low)
+                    by_article[low].add(article)
+        heading_words[i] = words
+
+    df = _document_frequency(conn, set(name_of) | set(by_article))
+    keys = [k for k in name_of if len(facts_with[k]) > continued[k]]
+    ranked_names = sorted(keys, key=lambda k: (-len(facts_with[k]), -df.get(k, 0), k))
+    out.names = [(name_of[k].most_common(1)[0][0], df.get(k, len(facts_with[k]))) for k in ranked_names[:names]]
+    ranked_topics = sorted(by_article, key=lambda w: (-len(by_article[w]), -df.get(w, 0), w))
+    out.topics = [(w, df.get(w, 0)) for w in ranked_topics[:topics]]
+    spread = {w: math.log((1 + len(first_section)) / len(a)) + 0.1 for w, a in by_article.items()}
+    out.examples = _examples(index, ranked_names[: examples * 3], name_of, facts_with, heading_words, spread,
+                             examples)
+    return out
+
+
+def _document_frequency(conn, words: set[str]) -> dict[str, int]:
+    """Facts of the whole index holding each word (the vocab table), for the words asked about."""
+    out: dict[str, int] = {}
+    chunk = list(words)
+    for start in range(0, len(chunk), 500):
+        part = chunk[start:start + 500]
+        marks = ",".join("?" * len(part))
+        out.update(conn.execute(f"SELECT term, df FROM vocab WHERE term IN ({marks})", part).fetchall())
+    return out
+
+
+def _examples(index, names: list[str], name_of, facts_with, heading_words, spread, want: int) -> list[str]:
+    """"<name> <the heading word most particular to its facts>" for the most held names, each
+    checked to find facts (the bare name when no pairing does)."""
+    out: list[str] = []
+    for key in names:
+        topics: Counter[str] = Counter()
+        for i in facts_with[key]:
+            for w in heading_words[i]:
+                topics[w] += spread[w]
+        name = name_of[key].most_common(1)[0][0].split()[0]
+        for query in [f"{name} {w}" for w, _ in topics.most_common(3)] + [name]:
+            if index.search(query, limit=1).hits:
+                out.append(query)
+                break
+        if len(out) >= want:
+            break
+    return out
+
+
+class OverviewCache:
+    """The last overview of an index, drawn again only once the index changed (thread-safe)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+        self._key: tuple | None = None
+        self._value: Overview | None = None
+
+    @staticmethod
+    def key(index) -> tuple:
+        conn = index.conn()
+        return tuple(conn.execute(
+            "SELECT (SELECT count(*) FROM articles), (SELECT max(id) FROM articles),"
+            " (SELECT min(id) FROM articles), (SELECT max(id) FROM facts), (SELECT count(*) FROM facts)").fetchone())
+
+    def get(self, index, **options) -> Overview:
+        key = (self.key(index), tuple(sorted(options.items())))
+        with self._lock:
+            if key == self._key and self._value is not None:
+                return self._value
+        value = overview(index, **options)
+        with self._lock:
+            self._key, self._value = key, value
+        return value
