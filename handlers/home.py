@@ -20,7 +20,7 @@ from slack_bolt import Ack, App
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock, HeaderBlock
 from slack_sdk.models.views import View
 
-from handlers.core import REFUSAL, RELOADING, Factbot, _error_name
+from handlers.core import REFUSAL, Factbot, _error_name
 from handlers.render import MAIN_COMMAND, Message, _chunk_lines, clip_escaped, context, escape, render_notice, section
 from handlers.shortcuts import FIND_FACTS_NAME
 
@@ -53,9 +53,9 @@ def register(app: App, bot: Factbot) -> None:
             log.warning("Reload button clicked by %s, who is not an admin: refused", user)
             publish(bot, cache, client, user, notice=render_notice(REFUSAL))
             return
-        publish(bot, cache, client, user, notice=render_notice(RELOADING))
+        # "Reloading…", then the report, each at the top of the admin's Home tab
         bot.reload_in_background(actor=f"slack:{user}",
-                                 deliver=lambda report: publish(bot, cache, client, user, notice=report))
+                                 deliver=lambda message: publish(bot, cache, client, user, notice=message))
 
 
 def publish(bot: Factbot, cache: Any, client: Any, user: str, notice: Message | None = None) -> bool:
@@ -75,11 +75,11 @@ def _how_to_ask(commands: Sequence[str]) -> list[str]:
     lines = ["*How to ask*",
              f"• `{MAIN_COMMAND} <question>` anywhere: only you see the answer, a button shares it"]
     if topics:
-        lines.append("• topic commands: " + ", ".join(f"`{escape(c)} <text>`" for c in topics))
+        lines.append("• topic commands: " + ", ".join(f"`{c} <text>`" for c in topics))
     lines += ["• `@factbot <question>` in a channel: answered in the thread",
               "• a direct message (the *Messages* tab above): answered in the conversation",
               f"• on any message, ⋯ → *{FIND_FACTS_NAME}*: the facts about it, only for you"]
-    return lines
+    return [escape(line) for line in lines]  # "<question>" is text, not Slack markup
 
 
 def render_home(bot: Factbot, overview: Any, admin: bool = False, notice: Message | None = None) -> dict:
