@@ -6,6 +6,7 @@ import shutil
 from store import Index
 from store.overview import OverviewCache, overview
 from tests.generated import corpus
+from tests.slack_standin import copy_seeds
 
 
 def test_names_are_the_companies_the_corpus_holds_most_and_examples_find_facts(tmp_path):
@@ -26,14 +27,17 @@ def test_the_overview_follows_the_corpus(tmp_path):
     first = corpus(tmp_path / "one", 1200, seed=1)
     second = corpus(tmp_path / "two", 1200, seed=2)
     assert first[0]["en"] != second[0]["en"]
-    seeds = tmp_path / "seeds"
-    shutil.copytree(tmp_path / "one", seeds)
+    seeds = copy_seeds(tmp_path / "seeds")  # the real seed stays throughout
+    for path in (tmp_path / "one").iterdir():
+        shutil.copy(path, seeds)
     index = Index.open(tmp_path / "f.db", seeds=seeds)
     cache = OverviewCache()
     before = cache.get(index)
     assert cache.get(index) is before  # nothing changed: not drawn again
-    shutil.rmtree(seeds)
-    shutil.copytree(tmp_path / "two", seeds)
+    for path in (tmp_path / "one").iterdir():
+        (seeds / path.name).unlink()
+    for path in (tmp_path / "two").iterdir():
+        shutil.copy(path, seeds)
     index.reload(actor="test")
     after = cache.get(index)
     assert before.names[0][0] == first[0]["en"] and after.names[0][0] == second[0]["en"]
