@@ -57,13 +57,16 @@ class Message:
 # --- text helpers -------------------------------------------------------------------------
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # no seed drives a terminal or a client
+# no seed or user drives a terminal or a client: C0/C1 controls (but tab and newline), and the
+# bidirectional-text controls (embeddings, overrides, isolates, marks) that can make a shared answer
+# display other text than it holds
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def escape(text: str) -> str:
     """Escape the three characters Slack treats as control characters in message text.
 
-    Control characters (other than tab and newline) are dropped as well.
+    Control characters (other than tab and newline) and bidirectional-text controls are dropped as well.
     """
     text = _CONTROL.sub("", str(text))
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

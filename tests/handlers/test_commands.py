@@ -53,3 +53,12 @@ def test_reload_while_another_runs_says_busy(inprocess):
         assert resp.status == 200 and resp.body == ""
         reloading, call = inprocess.slack.wait_for("response/busy", count=2)
     assert reloading.text == "Reloading…" and "already running" in call.text
+
+
+def test_bidirectional_controls_never_reach_slack_in_the_echoed_query(inprocess):
+    inprocess.command(slash_command("/factbot", "ipo \u202eseres\u202c \u2067x\u2069", inprocess.slack.response_url("bidi")))
+    (call,) = inprocess.slack.wait_for("response/bidi")
+    assert call.blocks[0]["text"]["text"].startswith("*You asked:* ipo seres x\n")
+    assert call.text.startswith("You asked: ipo seres x\n")
+    shown = call.text + "".join(b["text"]["text"] for b in call.blocks if b["type"] == "section")
+    assert not set(shown) & set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")

@@ -247,3 +247,22 @@ def test_words_no_fact_holds_are_named_above_the_answers_escaped():
 def test_no_match_names_the_words_no_fact_holds(index):
     message = render_answer(index.search("bitcoin etf flows"))
     assert "No fact mentions *bitcoin*, *etf* or *flows*." in message.blocks[0]["text"]["text"]
+
+
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+def test_bidirectional_text_controls_are_neutralised_like_other_controls():
+    # U+202E (right-to-left override) makes "gpj.exe" display as "exe.jpg": a shared answer could lie
+    query = "ipo \u202eseres\u202c \u2066fake\u2069 \u200f\u061c"
+    hit = _hit("Seres \u202eraised\u202c 14 billion \u2067HKD\u2069 \u200e", spans=[(0, 5)],
+               section="Group \u202e1", article=ArticleInfo(title="赛力斯\u2068为何\u2069", source="36\u202dKr",
+                                                                published="2025-11-07T09:00", file="0\u200f.txt"))
+    message = render_answer(_result([hit], query=query), share=True)
+    shown = [message.text, *_all_strings(message.blocks)]
+    for text in shown:
+        assert not set(text) & set(BIDI), repr(text)
+    assert message.blocks[0]["text"]["text"].startswith("*You asked:* ipo seres fake")
+    assert "*Seres* raised 14 billion HKD" in message.blocks[1]["text"]["text"]
+    assert message.text.startswith("You asked: ipo seres fake")
+    assert escape("a\u202eb\u2066c") == "abc" and blocks_to_text([{"type": "section", "text": {"text": "x\u202ey"}}]) == "xy"
