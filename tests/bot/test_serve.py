@@ -44,7 +44,7 @@ def slack(slack_api_module):
 @pytest.fixture(scope="module")
 def bot(slack, tmp_path_factory):
     work = tmp_path_factory.mktemp("serve")
-    seeds = copy_seeds(work / "seeds", ("010_hostile.txt", HOSTILE))
+    seeds = copy_seeds(work / "seeds", ("<!channel> <@U123>.txt", HOSTILE))  # names come from seeds too
     proc = HttpBot(bot_env(slack, work / "factbot.db", seeds, FACTBOT_ADMIN_USERS="U0ADMIN"), work)
     proc.db = work / "factbot.db"
     yield proc
@@ -267,6 +267,7 @@ def test_hostile_seed_text_arrives_escaped_everywhere(bot, slack):
             assert raw not in everything, (raw, everything)
     assert "&lt;!channel&gt;" in calls[0].all_text() and "&lt;http://evil.example|click here&gt;" in calls[0].all_text()
     assert "Evil &lt;!channel&gt; headline &lt;@U123&gt; &amp; co" in calls[1].all_text()
+    assert "&lt;!channel&gt; &lt;@U123&gt;.txt" in calls[1].all_text()  # the file name, escaped
     assert "&lt;b&gt;tags&lt;/b&gt;" in calls[2].all_text() and "Hostile Section &lt;@U999&gt;" in calls[2].all_text()
 
 
