@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
@@ -224,8 +225,22 @@ def _chunk_lines(lines: list[str], limit: int = MAX_SECTION) -> list[str]:
     return chunks
 
 
+def _role(block: dict) -> str:
+    """What a block is for: the first part of its block_id ("factbot_buttons"), else its type."""
+    return str(block.get("block_id") or block.get("type") or "block").split(".", 1)[0]
+
+
+def renamed(blocks: Sequence[dict]) -> list[dict]:
+    """The blocks with block_ids never used before (`<role>.<nonce>.<n>`), keeping each block's role.
+
+    Every message gets fresh ones, so a message that replaces another ("More results",
+    replace_original, chat.update) never carries the block_ids of the one it replaces."""
+    nonce = secrets.token_hex(4)
+    return [{**block, "block_id": f"{_role(block)}.{nonce}.{n}"} for n, block in enumerate(blocks)]
+
+
 def _dicts(blocks: list[Block]) -> list[dict]:
-    return [b.to_dict() for b in blocks[:MAX_BLOCKS]]
+    return renamed([b.to_dict() for b in blocks[:MAX_BLOCKS]])
 
 
 # --- button values ------------------------------------------------------------------------
@@ -387,9 +402,9 @@ def render_answer(
 
 def with_thanks(blocks: Sequence[dict], text: str) -> list[dict]:
     """The same blocks with a thanks line (already escaped mrkdwn) after them, replacing an earlier one."""
-    kept = [dict(b) for b in blocks if b.get("block_id") != THANKS_BLOCK]
+    kept = [dict(b) for b in blocks if _role(b) != THANKS_BLOCK]
     thanks = ContextBlock(block_id=THANKS_BLOCK, elements=[mrkdwn(text)]).to_dict()
-    return kept[: MAX_BLOCKS - 1] + [thanks]
+    return renamed(kept[: MAX_BLOCKS - 1] + [thanks])
 
 
 def render_no_match(query: str, suggestions: Sequence[str] = (), offset: int = 0, missing: str = "") -> Message:

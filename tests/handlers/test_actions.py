@@ -46,3 +46,30 @@ def test_a_button_factbot_no_longer_knows_is_acknowledged_and_said_to_be_out_of_
     (call,) = inprocess.slack.wait_for("response/old")
     assert call.params["response_type"] == "ephemeral" and call.params.get("replace_original") is False
     assert "out of date" in call.text
+
+
+def _block_ids(blocks) -> list:
+    return [b.get("block_id") for b in blocks]
+
+
+def test_a_replaced_message_gets_new_block_ids(inprocess):
+    from tests.slack_standin import slash_command
+
+    slack = inprocess.slack
+    inprocess.command(slash_command("/factbot", "ipo seres", slack.response_url("page-1")))
+    (answer,) = slack.wait_for("response/page-1")
+    buttons = {e["action_id"]: e for b in answer.blocks if b["type"] == "actions" for e in b["elements"]}
+    # "More results" replaces the answer with the next page
+    inprocess.action(block_action("factbot_more", buttons["factbot_more"]["value"], slack.response_url("page-2")))
+    (page,) = slack.wait_for("response/page-2")
+    assert page.params["replace_original"] is True
+    old, new = _block_ids(answer.blocks), _block_ids(page.blocks)
+    assert all(old) and all(new) and len(set(new)) == len(new)
+    assert not set(old) & set(new)
+    # a vote replaces a visible answer with the same blocks and a thanks line: new ids as well
+    visible = {"type": "message", "ts": "7.000001", "text": answer.text, "blocks": page.blocks}
+    inprocess.action(block_action("factbot_vote_up", buttons["factbot_vote_up"]["value"], slack.response_url("vote"),
+                                  channel="C0VOTE", ephemeral=False, message=visible))
+    (thanked,) = slack.wait_for("response/vote")
+    assert thanked.params["replace_original"] is True and "Thanks" in json.dumps(thanked.blocks)
+    assert all(_block_ids(thanked.blocks)) and not set(_block_ids(thanked.blocks)) & set(new)
