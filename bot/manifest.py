@@ -22,7 +22,7 @@ LONG_DESCRIPTION = (
     "channel (answered in the thread) or in a direct message. /factbot sources lists what is indexed; "
     "admins can /factbot reload after the seed files change."
 )
-BOT_SCOPES = ["app_mentions:read", "chat:write", "commands", "im:history", "users:read"]
+BOT_SCOPES = ["app_mentions:read", "chat:write", "commands", "im:history"]
 BOT_EVENTS = ["app_home_opened", "app_mention", "message.im"]  # message.im carries file shares in DMs too
 UPLOAD_SCOPES = ["files:read"]  # downloading exports that admins share with the bot
 
@@ -30,6 +30,17 @@ UPLOAD_SCOPES = ["files:read"]  # downloading exports that admins share with the
 def uploads_enabled(settings: Settings) -> bool:
     """Exports can be added by DM: someone can be an admin and FACTBOT_MAX_UPLOAD_MB is not 0."""
     return settings.max_upload_mb > 0 and bool(settings.admin_users or settings.admins_from_workspace)
+
+
+def bot_scopes(settings: Settings) -> list[str]:
+    """The scopes this configuration uses, and no other: users:read only for the workspace-admin
+    check, files:read only when someone can add an export by DM."""
+    scopes = list(BOT_SCOPES)
+    if settings.admins_from_workspace:
+        scopes.append("users:read")  # users.info: is the user a workspace admin or owner?
+    if uploads_enabled(settings):
+        scopes += UPLOAD_SCOPES
+    return sorted(scopes)
 
 
 def build_manifest(settings: Settings, url: str | None = None) -> dict[str, Any]:
@@ -73,7 +84,7 @@ def build_manifest(settings: Settings, url: str | None = None) -> dict[str, Any]
                            "description": "Show only you the indexed facts that match this message's text"}],
             "slash_commands": slash,
         },
-        "oauth_config": {"scopes": {"bot": sorted(BOT_SCOPES + (UPLOAD_SCOPES if uploads_enabled(settings) else []))}},
+        "oauth_config": {"scopes": {"bot": bot_scopes(settings)}},
         "settings": {
             "event_subscriptions": event_subscriptions,
             "interactivity": interactivity,

@@ -12,7 +12,9 @@ from bot.cli import main
 from bot.config import Settings
 from bot.manifest import build_manifest, to_yaml
 
-SCHEMA = json.loads(Path("/work/shared/schemas/slack-app-manifest.schema.json").read_text("utf-8"))
+ROOT = Path(__file__).resolve().parents[2]
+# the shared material sits beside the repository (../shared), wherever the clone is
+SCHEMA = json.loads((ROOT.parent / "shared" / "schemas" / "slack-app-manifest.schema.json").read_text("utf-8"))
 
 
 def _cli(args: list[str], **env: str) -> str:
@@ -34,8 +36,7 @@ def test_socket_mode_manifest_is_valid():
     assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened", "app_mention", "message.im"]
     assert [c["command"] for c in data["features"]["slash_commands"]] == ["/factbot", "/ipo", "/azure"]
     assert all("url" not in c for c in data["features"]["slash_commands"])
-    assert set(data["oauth_config"]["scopes"]["bot"]) >= {"commands", "app_mentions:read", "chat:write",
-                                                          "im:history", "users:read"}
+    assert data["oauth_config"]["scopes"]["bot"] == ["app_mentions:read", "chat:write", "commands", "im:history"]
     assert data["features"]["bot_user"]["display_name"] == "factbot"
     assert data["display_information"]["name"] == "factbot"
 
@@ -54,6 +55,16 @@ def test_home_tab_message_shortcut_and_the_upload_scope_only_when_someone_can_up
         assert "files:read" not in data["oauth_config"]["scopes"]["bot"]  # nobody can add an export
     data = json.loads(_cli(["manifest", "--json"], FACTBOT_WORKSPACE_ADMINS="true"))
     assert "files:read" in data["oauth_config"]["scopes"]["bot"]
+
+
+def test_a_scope_is_asked_for_only_when_a_setting_uses_it():
+    # users:read serves only the workspace-admin check of FACTBOT_WORKSPACE_ADMINS=true
+    assert "users:read" not in json.loads(_cli(["manifest", "--json"]))["oauth_config"]["scopes"]["bot"]
+    assert "users:read" not in json.loads(_cli(["manifest", "--json"], FACTBOT_WORKSPACE_ADMINS="false",
+                                               FACTBOT_ADMIN_USERS="U0ADMIN"))["oauth_config"]["scopes"]["bot"]
+    data = json.loads(_cli(["manifest", "--json"], FACTBOT_WORKSPACE_ADMINS="true"))
+    jsonschema.validate(data, SCHEMA)
+    assert "users:read" in data["oauth_config"]["scopes"]["bot"]
 
 
 def test_http_manifest_points_every_request_url_at_slack_events():
