@@ -145,7 +145,9 @@ class Factbot:
         except Exception as exc:  # SlackApiError, connection errors: not an admin then
             log.warning("users.info for %s failed: %s", user_id, _error_name(exc))
             return False
-        if user.get("deleted") or user.get("is_bot") or user.get("is_restricted"):
+        # deleted users, bots and guests (multi-channel: is_restricted, single-channel: is_ultra_restricted)
+        # are never admins, whatever else their profile says
+        if any(user.get(flag) for flag in ("deleted", "is_bot", "is_restricted", "is_ultra_restricted")):
             return False
         return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
 

@@ -62,3 +62,23 @@ def test_bidirectional_controls_never_reach_slack_in_the_echoed_query(inprocess)
     assert call.text.startswith("You asked: ipo seres x\n")
     shown = call.text + "".join(b["text"]["text"] for b in call.blocks if b["type"] == "section")
     assert not set(shown) & set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+
+
+def test_guests_deleted_users_and_bots_are_never_workspace_admins(slack_api, tmp_path):
+    bot = make_bot(slack_api, tmp_path, admins_from_workspace=True)
+    slack_api.users.update({
+        "U0REAL": {"id": "U0REAL", "is_admin": True},
+        "U0GUEST": {"id": "U0GUEST", "is_admin": True, "is_restricted": True},  # multi-channel guest
+        "U0SCGUEST": {"id": "U0SCGUEST", "is_admin": True, "is_ultra_restricted": True},  # single-channel guest
+        "U0GONE": {"id": "U0GONE", "is_owner": True, "deleted": True},
+        "U0ROBOT": {"id": "U0ROBOT", "is_primary_owner": True, "is_bot": True},
+    })
+    for user in ("U0GUEST", "U0SCGUEST", "U0GONE", "U0ROBOT", "U0REAL"):
+        bot.command(slash_command("/factbot", "reload", slack_api.response_url(user), user=user))
+        first = slack_api.wait_for(f"response/{user}")[0]
+        if user == "U0REAL":
+            assert first.text == "Reloading…"
+        else:
+            assert "only factbot's admins" in first.text, user
+    assert {c.params["user"] for c in slack_api.calls_to("users.info")} == {
+        "U0GUEST", "U0SCGUEST", "U0GONE", "U0ROBOT", "U0REAL"}
