@@ -340,11 +340,18 @@ def test_run_without_an_app_token_serves_http(slack, tmp_path):
 # --- secrets (keep this last: it reads everything the process logged) -------------------
 
 
-def test_zz_tokens_and_signing_secret_never_appear_in_the_output(bot):
+def test_zz_tokens_and_signing_secret_never_appear_in_the_output(bot, slack):
+    # a user pastes the secrets, and another token, into a question: the debug log shows the answer
+    # being sent (it echoes the question), so only redaction keeps them out of the output
+    other = "xoxp-4444-5555-SOMEONEELSE"
+    bot.command("/factbot", f"leakcheck {BOT_TOKEN} {SIGNING_SECRET} {other}", slack.response_url("leak"))
+    (answer,) = slack.wait_for("response/leak")
+    assert BOT_TOKEN in answer.text  # Slack got the question back as it was asked
+    bot.wait_until(lambda: "leakcheck [redacted] [redacted] xoxp-[redacted]" in bot.output())
     output = bot.output()
     assert "DEBUG" in output and "/slack/events" in output  # the log is verbose, and still clean
-    assert BOT_TOKEN not in output and SIGNING_SECRET not in output
-    assert BOT_TOKEN.split("-", 1)[1] not in output
+    assert BOT_TOKEN not in output and SIGNING_SECRET not in output and other not in output
+    assert BOT_TOKEN.split("-", 1)[1] not in output and "SOMEONEELSE" not in output
 
 
 # --- startup errors -----------------------------------------------------------------------
