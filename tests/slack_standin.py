@@ -224,11 +224,6 @@ class WebAPIStandIn:
                 raise AssertionError(f"expected {count} call(s) to {method} {where or ''} within {timeout}s; saw {seen}")
             time.sleep(0.02)
 
-    def quiet_for(self, method: str, seconds: float, **where: Any) -> list[Call]:
-        """Wait `seconds`, then the calls to `method` that arrived (to prove something did NOT happen)."""
-        time.sleep(seconds)
-        return self.calls_to(method, **where)
-
     # -- answers --
 
     def _answer(self, method: str, params: dict, headers: dict) -> tuple[int, dict, str]:

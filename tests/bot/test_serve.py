@@ -157,7 +157,11 @@ def test_direct_message_is_answered_and_noise_is_ignored(bot, slack):
     ]
     for event in noise:
         assert bot.event(event_callback(event))[0] == 200
-    assert slack.quiet_for("chat.postMessage", 1.0, channel="D0DM2") == []
+    # the positive signal: a real question afterwards is answered, and nothing came before it
+    bot.event(event_callback(direct_message("fairwater 2", ts=_ts(20), channel="D0DM2")))
+    slack.wait_for("chat.postMessage", channel="D0DM2")
+    (marker,) = slack.calls_to("chat.postMessage", channel="D0DM2")
+    assert _sections(marker)[0].startswith("*You asked:* fairwater 2")
 
 
 def test_a_retried_event_is_answered_once(bot, slack):
@@ -166,7 +170,11 @@ def test_a_retried_event_is_answered_once(bot, slack):
     slack.wait_for("chat.postMessage", channel="C0RETRY")
     assert bot.event(payload, retry_num=1)[0] == 200
     assert bot.event(payload, retry_num=2)[0] == 200
-    assert len(slack.quiet_for("chat.postMessage", 1.0, channel="C0RETRY")) == 1
+    # a new event afterwards is answered; the retries before it were not
+    bot.event(event_callback(mention(f"<@{BOT_USER_ID}> azure margins", ts=_ts(21), channel="C0RETRY")))
+    slack.wait_for("chat.postMessage", count=2, channel="C0RETRY")
+    answers = slack.calls_to("chat.postMessage", channel="C0RETRY")
+    assert [_sections(c)[0].split("\n")[0] for c in answers] == ["*You asked:* fairwater 2", "*You asked:* azure margins"]
 
 
 # --- buttons ------------------------------------------------------------------------------
@@ -232,9 +240,14 @@ def test_forged_buttons_do_nothing_privileged(bot, slack):
     for name in ("forged-2", "forged-5", "forged-6"):
         (call,) = slack.wait_for(f"response/{name}")
         assert "no longer works" in call.text
-    time.sleep(0.5)
-    assert reload_count(bot.db) == before and bot.health()["facts"] == facts
-    everything = " ".join(c.all_text() for c in slack.calls_to("*"))
+    slack.wait_for("chat.postMessage", channel="C0FORGED")  # the forged share only shared a search
+    # the positive signal: an admin's reload afterwards runs alone and is the only one recorded
+    bot.command("/factbot", "reload", slack.response_url("forged-marker"), user="U0ADMIN")
+    reloading, report = slack.wait_for("response/forged-marker", count=2)
+    assert "Reload finished" in report.text
+    assert reload_count(bot.db) == before + 1 and bot.health()["facts"] == facts
+    others = [c for c in slack.calls_to("*") if c.method != "response/forged-marker"]
+    everything = " ".join(c.all_text() for c in others)
     assert "Reloading" not in everything and "Reload finished" not in everything
 
 
@@ -249,7 +262,10 @@ def test_bad_signature_and_stale_timestamp_are_rejected(bot, slack):
     assert bot.post(body, stale)[0] == 401
     unsigned = {"Content-Type": "application/x-www-form-urlencoded"}
     assert bot.post(body, unsigned)[0] == 401
-    assert slack.quiet_for("response/bad", 0.5) == []
+    # the same command, signed, afterwards: answered, and nothing was answered before it
+    assert bot.post(body, signed_headers(body))[0] == 200
+    slack.wait_for("response/bad")
+    assert len(slack.calls_to("response/bad")) == 1
 
 
 # --- escaping -----------------------------------------------------------------------------

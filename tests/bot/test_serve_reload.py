@@ -66,9 +66,18 @@ def test_non_admins_are_refused_and_nothing_is_reloaded(bot, slack):
     assert "only factbot's admins" in dm.text
     # users.info was asked (workspace admins are opted in) and said "member"
     assert {c.params["user"] for c in slack.calls_to("users.info")} == {MEMBER}
-    time.sleep(1.0)
+    # the positive signal: the member's next question, on each of the three ways, is answered, and
+    # before it came only the refusal (no "Reloading…", no report)
+    bot.command("/factbot", "help", slack.response_url("member-cmd"), user=MEMBER)
+    bot.event(event_callback(mention(f"<@{BOT_USER_ID}> help", ts=_ts(5), thread_ts=_ts(1), user=MEMBER,
+                                     channel="C0REFUSE")))
+    bot.event(event_callback(direct_message("help", ts=_ts(6), user=MEMBER, channel="D0MEMBER")))
+    for method, where in (("response/member-cmd", {}), ("chat.postMessage", {"channel": "C0REFUSE"}),
+                          ("chat.postMessage", {"channel": "D0MEMBER"})):
+        refusal, answer = slack.wait_for(method, count=2, **where)
+        assert "only factbot's admins" in refusal.text and "answers questions from" in answer.text
+        assert len(slack.calls_to(method, **where)) == 2
     assert reload_count(bot.db) == before and bot.health()["facts"] == facts
-    assert len(slack.calls_to("chat.postMessage", channel="C0REFUSE")) == 1
 
 
 def test_an_admin_reload_is_acked_at_once_and_reports_counts_and_failures(bot, slack):
@@ -118,5 +127,7 @@ def test_reload_is_not_a_topic_command_subcommand(bot, slack):
     bot.command("/ipo", "reload", slack.response_url("ipo-reload"), user=ADMIN)
     (call,) = slack.wait_for("response/ipo-reload")
     assert "You asked:* ipo reload" in call.all_text() or "ipo reload" in call.text
-    time.sleep(0.3)
+    bot.command("/factbot", "sources", slack.response_url("ipo-reload"), user=ADMIN)  # the marker
+    searched, sources = slack.wait_for("response/ipo-reload", count=2)
+    assert "Indexed:" in sources.text and len(slack.calls_to("response/ipo-reload")) == 2
     assert reload_count(bot.db) == before

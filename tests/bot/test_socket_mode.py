@@ -81,7 +81,11 @@ def test_socket_mode_answers_mentions_commands_and_buttons_once(socket_bot, slac
     reloading, report = slack.wait_for("response/sm-reload", count=2)
     assert reloading.text == "Reloading…" and "Reload finished" in report.text
 
-    assert len(slack.quiet_for("chat.postMessage", 1.0, channel="C0SOCKET")) == 1
+    # the marker: a new mention in the same channel is answered; the re-delivered event never was
+    marker = event_callback(mention(f"<@{BOT_USER_ID}> sources", ts="1700003000.000003", channel="C0SOCKET"))
+    server.wait_ack(server.send(_envelope("events_api", marker)))
+    first, last = slack.wait_for("chat.postMessage", count=2, channel="C0SOCKET")
+    assert "2 articles" in last.text and len(slack.calls_to("chat.postMessage", channel="C0SOCKET")) == 2
     output = socket_bot.output()
     assert APP_TOKEN not in output and BOT_TOKEN not in output
 

@@ -38,12 +38,21 @@ def test_bot_and_edited_messages_and_other_bots_mentions_are_ignored(inprocess):
     ]
     for event in events:
         assert inprocess.event(event_callback(event)).status == 200
-    assert inprocess.slack.quiet_for("chat.postMessage", 0.8) == []
+    # the positive signal: real questions afterwards are answered, and nothing came before them
+    inprocess.event(event_callback(mention(f"<@{BOT_USER_ID}> sources", ts="4.6", channel="C0IGN")))
+    inprocess.event(event_callback(direct_message("sources", ts="4.7", channel="D0IGN")))
+    inprocess.slack.wait_for("chat.postMessage", channel="C0IGN")
+    inprocess.slack.wait_for("chat.postMessage", channel="D0IGN")
+    posts = inprocess.slack.calls_to("chat.postMessage")
+    assert len(posts) == 2 and all("2 articles" in c.text for c in posts)
 
 
 def test_same_event_id_is_answered_once(inprocess):
     payload = event_callback(mention(f"<@{BOT_USER_ID}> ipo", ts="5.1", channel="C0ONCE"), event_id="Ev0ONCE")
     assert inprocess.event(payload).status == 200
+    inprocess.slack.wait_for("chat.postMessage", channel="C0ONCE")
     assert inprocess.event(payload, retry_num=1).status == 200
     assert inprocess.event(payload, retry_num=2).status == 200
-    assert len(inprocess.slack.quiet_for("chat.postMessage", 0.8, channel="C0ONCE")) == 1
+    inprocess.event(event_callback(mention(f"<@{BOT_USER_ID}> sources", ts="5.2", channel="C0ONCE")))  # the marker
+    first, marker = inprocess.slack.wait_for("chat.postMessage", count=2, channel="C0ONCE")
+    assert "2 articles" in marker.text and len(inprocess.slack.calls_to("chat.postMessage", channel="C0ONCE")) == 2
