@@ -137,7 +137,8 @@ def _now() -> str:
 class SeedFolder:
     """The seed files a reload reads: every regular file below a folder, hidden files and hidden
     folders left out, named by their path relative to it. A reload uses only `files()`, `read()`
-    and `why_empty()`, so another source of seed files can take this one's place."""
+    and `why_empty()` (and `digest(name)`, the content hash, where a source knows it without
+    reading the file), so another source of seed files can take this one's place."""
 
     def __init__(self, root: Path | str):
         self.root = Path(root)
@@ -388,8 +389,13 @@ class Reloader:
         """(name, size, bytes or None, FileReport or None) per seed file, one file at a time: the
         content is read once, hashed, and handed on to be parsed unless the file is unchanged
         (then the report says so) or cannot be read (then it is reported as failed)."""
+        stored_digest = getattr(self.source, "digest", None)  # a source that knows its hashes (the corpus)
         for name, size in listing:
             row = known.get(name)
+            if (row and stored_digest is not None and row["hash"] == stored_digest(name)
+                    and not json.loads(row["errors"] or "[]")):
+                yield name, size, None, FileReport(name, row["articles"], row["facts"], "unchanged")
+                continue  # unchanged, and not even read
             try:
                 data = self.source.read(name)
             except OSError as exc:  # what was indexed from it stays, as for any failed file
@@ -659,10 +665,11 @@ class Index:
             self._local.conn = None
 
     # writing ------------------------------------------------------------------------------
-    def reload(self, actor: str = "cli", wait: bool = True, progress=None) -> ReloadReport:
-        """Re-read the seeds folder (unchanged files skipped by content hash), atomically."""
+    def reload(self, actor: str = "cli", wait: bool = True, progress=None, source=None) -> ReloadReport:
+        """Re-read the seeds folder, or `source` (a SeedFolder or alike, such as the corpus of
+        record of store/corpus.py), unchanged files skipped by content hash, atomically."""
         with _ReloadLock(self.db_path, wait):
-            return Reloader(self.db_path, self.seeds, actor, progress).run()
+            return Reloader(self.db_path, source if source is not None else self.seeds, actor, progress).run()
 
     # reading ------------------------------------------------------------------------------
     def searcher(self):

@@ -62,7 +62,7 @@ from sqlalchemy.schema import DDL
 log = logging.getLogger("factbot.state")
 
 # modules of store/ that define tables on `metadata` (imported by State.open)
-TABLE_MODULES: tuple[str, ...] = ("store.claims", "store.records")
+TABLE_MODULES: tuple[str, ...] = ("store.claims", "store.records", "store.corpus")
 
 metadata = MetaData()
 
@@ -190,11 +190,16 @@ class State:
     engine: Engine
 
     @classmethod
-    def open(cls, url: str) -> "State":
-        """Connect, create missing tables and bring the schema to this factbot's version."""
+    def connect(cls, url: str) -> "State":
+        """The store at `url`, not yet contacted (call prepare() before the first use)."""
         for name in TABLE_MODULES:
             importlib.import_module(name)
-        state = cls(_engine(url))
+        return cls(_engine(url))
+
+    @classmethod
+    def open(cls, url: str) -> "State":
+        """Connect, create missing tables and bring the schema to this factbot's version."""
+        state = cls.connect(url)
         try:
             state.prepare()
         except BaseException:

@@ -1,0 +1,200 @@
+"""The corpus of record (store/corpus.py) and replicas following it (store/replica.py), on a real PostgreSQL."""
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from store import Index, ReloadBusy, ReloadRefused
+from store.corpus import RELOAD_LOCK, CorpusSource, corpus_files, current_version, publish
+from store.index import SeedFolder
+from store.replica import Replica
+from store.state import State, state_url
+from tests.store.conftest import SEED, article
+
+NEW = article("宁德时代海外扩张", "Cai Lian She", "2025-11-21 09:30",
+              "Core Insights - Contemporary Amperex expands its Hungarian battery plant to serve European carmakers [1][2].")
+NEW2 = article("宁德时代海外扩张", "Cai Lian She", "2025-11-21 09:30",
+               "Core Insights - Contemporary Amperex opens a Debrecen gigafactory for Zwickau deliveries [1].")
+
+
+def _seeds(folder: Path, *extra: tuple[str, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(SEED, folder / SEED.name)
+    for name, text in extra:
+        (folder / name).write_text(text, "utf-8")
+    return folder
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    url = state_url(None, tmp_path / "factbot.db") if request.param == "sqlite" else request.getfixturevalue("database_url")
+    s = State.open(url)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def pg(database_url):
+    s = State.open(database_url)
+    yield s
+    s.close()
+
+
+def _texts(index, query: str) -> list[str]:
+    return [h.text for h in index.search(query, limit=5).hits]
+
+
+def test_a_reload_stores_the_files_and_a_new_version_only_when_something_changed(store, tmp_path):
+    seeds = _seeds(tmp_path / "seeds")
+    first = publish(store, SeedFolder(seeds), "cli:ana")
+    assert first.version == 1 and first.changed and [f.status for f in first.files] == ["loaded"]
+    again = publish(store, SeedFolder(seeds), "cli:ana")
+    assert again.version == 1 and not again.changed and [f.status for f in again.files] == ["unchanged"]
+    (seeds / "030_new.txt").write_text(NEW, "utf-8")
+    third = publish(store, SeedFolder(seeds), "slack:U1")
+    assert third.version == 2 and {f.path: f.status for f in third.files} == {SEED.name: "unchanged", "030_new.txt": "loaded"}
+    with store.begin() as conn:
+        row = conn.execute(select(corpus_files).where(corpus_files.c.name == "030_new.txt")).one()
+    assert bytes(row.data) == NEW.encode() and row.added_by == "slack:U1" and row.version == 2 and row.facts == 1
+
+
+def test_a_file_that_turns_bad_keeps_its_stored_content_and_a_removed_one_goes(store, tmp_path):
+    seeds = _seeds(tmp_path / "seeds", ("030_new.txt", NEW))
+    publish(store, SeedFolder(seeds), "cli")
+    (seeds / "030_new.txt").write_bytes(b"\xff\xfe not an export")
+    (seeds / "040_broken.txt").write_text("just some notes\n", "utf-8")
+    result = publish(store, SeedFolder(seeds), "cli")
+    by_name = {f.path: f for f in result.files}
+    assert by_name["030_new.txt"].status == "failed" and by_name["030_new.txt"].facts == 1
+    assert "not UTF-8" in by_name["030_new.txt"].errors[0]
+    assert by_name["040_broken.txt"].status == "failed" and by_name["040_broken.txt"].facts == 0
+    assert not result.changed and result.version == 1
+    with store.begin() as conn:
+        stored = dict(conn.execute(select(corpus_files.c.name, corpus_files.c.data)).all())
+    assert set(stored) == {SEED.name, "030_new.txt"} and bytes(stored["030_new.txt"]) == NEW.encode()
+    (seeds / "030_new.txt").unlink()
+    gone = publish(store, SeedFolder(seeds), "cli")
+    assert gone.removed == ["030_new.txt"] and gone.version == 2
+
+
+def test_a_reload_that_would_empty_the_corpus_is_refused(store, tmp_path):
+    seeds = _seeds(tmp_path / "seeds")
+    publish(store, SeedFolder(seeds), "cli")
+    with pytest.raises(ReloadRefused, match="the corpus is unchanged"):
+        publish(store, SeedFolder(tmp_path / "missing"), "cli")
+    other = _seeds(tmp_path / "other")
+    (other / SEED.name).rename(other / "renamed.txt")
+    with pytest.raises(ReloadRefused, match="every file the corpus holds"):
+        publish(store, SeedFolder(other), "cli")
+    assert current_version(store) == 1
+
+
+def test_reloads_are_serialised_across_replicas_by_an_advisory_lock(pg, tmp_path):
+    seeds = _seeds(tmp_path / "seeds")
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold():
+        with pg.begin() as conn:
+            conn.execute(select(func.pg_advisory_xact_lock(RELOAD_LOCK)))
+            held.set()
+            release.wait(20)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(10)
+        with pytest.raises(ReloadBusy, match="another replica"):
+            publish(pg, SeedFolder(seeds), "cli")
+        assert current_version(pg) == 0
+    finally:
+        release.set()
+        holder.join(10)
+    assert publish(pg, SeedFolder(seeds), "cli").version == 1  # the lock went with the transaction
+
+
+def test_a_replica_follows_another_replicas_reload_by_notification(pg, database_url, tmp_path):
+    a_seeds = _seeds(tmp_path / "a" / "seeds")
+    a = Replica(Index(tmp_path / "a" / "factbot.db", seeds=a_seeds), pg, a_seeds, poll=30)
+    b_state = State.open(database_url)
+    b = Replica(Index(tmp_path / "b" / "factbot.db", seeds=_seeds(tmp_path / "b" / "seeds")), b_state,
+                tmp_path / "b" / "seeds", poll=30)  # polling far slower than the wait below: NOTIFY does it
+    try:
+        a.start()
+        assert a.wait_ready(20) and a.version == 1
+        b.start()
+        assert b.wait_ready(20) and b.version == 1
+        assert _texts(b, "contemporary amperex hungarian") == []
+        (a_seeds / "030_new.txt").write_text(NEW, "utf-8")
+        report = a.reload(actor="slack:U1")
+        assert report.count("loaded") == 1 and report.facts == a.index.counts()[1]
+        deadline = time.monotonic() + 10
+        while b.version != 2:
+            assert time.monotonic() < deadline, "B did not follow within 10 s"
+            time.sleep(0.05)
+        assert any("Hungarian battery plant" in t for t in _texts(b, "contemporary amperex hungarian"))
+        assert b.index.counts() == a.index.counts()
+        (row,) = pg.reloads(limit=1)
+        assert (row["actor"], row["version"], row["loaded"]) == ("slack:U1", 2, 1)
+    finally:
+        a.stop()
+        b.stop()
+        b_state.close()
+
+
+def test_following_reads_only_the_files_that_changed(pg, tmp_path):
+    from benchmarks.generate import generate
+
+    seeds = tmp_path / "seeds"
+    generate(3000, seeds, seed=5, jobs=1, real=None)
+    publish(pg, SeedFolder(seeds), "cli")
+    follower = Replica(Index(tmp_path / "f.db", seeds=tmp_path / "none"), pg, tmp_path / "none")
+    follower.sync()
+    files = len(SeedFolder(seeds).files())
+    assert files > 5 and follower.index.counts()[1] >= 3000
+    name, _ = SeedFolder(seeds).files()[2]
+    (seeds / name).write_bytes((seeds / name).read_bytes() + b"\n" + NEW2.encode())
+    publish(pg, SeedFolder(seeds), "cli")
+    reads: list[str] = []
+    original = CorpusSource.read
+
+    def counting(self, n):
+        reads.append(n)
+        return original(self, n)
+
+    CorpusSource.read = counting
+    try:
+        assert follower.sync() == 2
+    finally:
+        CorpusSource.read = original
+    assert reads == [name]
+    assert any("Debrecen gigafactory" in t for t in _texts(follower, "debrecen gigafactory zwickau"))
+
+
+def test_the_first_replicas_seeds_become_the_corpus_and_the_next_ones_follow_it(pg, database_url, tmp_path):
+    other = State.open(database_url)
+    a_seeds = _seeds(tmp_path / "a" / "seeds", ("030_new.txt", NEW))
+    b_seeds = _seeds(tmp_path / "b" / "seeds")  # a different folder: it must not replace A's import
+    a = Replica(Index(tmp_path / "a.db", seeds=a_seeds), pg, a_seeds)
+    b = Replica(Index(tmp_path / "b.db", seeds=b_seeds), other, b_seeds)
+    try:
+        threads = [threading.Thread(target=r.sync) for r in (a, b)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert a.version == b.version == 1 and current_version(pg) == 1
+        with pg.begin() as conn:
+            stored = set(conn.execute(select(corpus_files.c.name)).scalars())
+        assert stored in ({SEED.name, "030_new.txt"}, {SEED.name})  # one folder, whole: the first to import
+        hungarian = [bool(_texts(r, "contemporary amperex hungarian")) for r in (a, b)]
+        assert hungarian == [len(stored) == 2] * 2 and a.index.counts() == b.index.counts()
+        (row,) = pg.reloads()  # the import, as a reload by startup
+        assert (row["actor"], row["version"], row["loaded"]) == ("startup", 1, len(stored))
+    finally:
+        other.close()
