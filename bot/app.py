@@ -229,47 +229,62 @@ class StartupError(Exception):
     """The bot cannot start; the message is one line and carries no secret."""
 
 
-def open_index(settings: Settings) -> Any:
-    """The store's index; built from the seeds when the database file does not exist yet."""
+def open_state(settings: Settings) -> Any:
+    """The state store: PostgreSQL with DATABASE_URL, else the SQLite file beside the index."""
+    from store.state import State, StateError, state_url
+
+    try:
+        return State.open(state_url(settings.database_url, settings.db_path))
+    except StateError as exc:
+        raise StartupError(str(exc)) from None
+
+
+def open_index(settings: Settings, state: Any = None) -> Any:
+    """The store's index; built from the seeds when the database file does not exist yet.
+
+    With DATABASE_URL (and `state`, the shared store) a store.replica.Replica: the local index
+    following the corpus of record, started here, ready once the index exists.
+    """
     from store import Index
 
+    if settings.database_url and state is not None and state.shared:
+        from store.replica import Replica
+
+        index = Index(settings.db_path, seeds=settings.seeds, glossary=settings.glossary, aliases=settings.aliases)
+        return Replica(index, state, settings.seeds).start()
     return Index.open(settings.db_path, seeds=settings.seeds, glossary=settings.glossary, aliases=settings.aliases)
 
 
-def open_claims(settings: Settings) -> Any:
+def open_claims(settings: Settings, state: Any) -> Any:
     """With DATABASE_URL: claims in the shared store, behind this process's own set; else None (the default set)."""
     if not settings.database_url:
         return None
     from store.claims import SharedClaims
-    from store.state import State, StateError
 
-    try:
-        state = State.open(settings.database_url)
-    except StateError as exc:
-        raise StartupError(str(exc)) from None
     return middleware.ChainedClaims(middleware.SeenEvents(), SharedClaims(state))
 
 
-def open_records(settings: Settings) -> Any:
+def open_records(settings: Settings, state: Any = None) -> Any:
     """Unanswered questions and votes (store.records) in the state store, kept FACTBOT_LOG_DAYS days."""
     from store.records import Records
-    from store.state import State, state_url
 
-    return Records(State.open(state_url(settings.database_url, settings.db_path)).engine,
-                   keep_days=settings.log_days)
+    return Records((state or open_state(settings)).engine, keep_days=settings.log_days)
 
 
 def boot(settings: Settings, *required: str) -> tuple[App, Any]:
-    """Check `required` settings, set up logging, open the index and build the app (auth.test included)."""
+    """Check `required` settings, set up logging, open the state store and the index and build the
+    app (auth.test included)."""
     from slack_bolt.error import BoltError
     from slack_sdk.errors import SlackApiError
 
     settings.require(*required)  # ConfigError names the missing setting
     configure_logging(settings)
-    claims = open_claims(settings)
-    index = open_index(settings)
+    state = open_state(settings)
+    claims = open_claims(settings, state)
+    records = open_records(settings, state)
+    index = open_index(settings, state)
     try:
-        app = create_app(settings, index, claims=claims)
+        app = create_app(settings, index, claims=claims, records=records)
     except (BoltError, SlackApiError) as exc:
         response = getattr(exc, "response", None)
         code = response.get("error") if response is not None and hasattr(response, "get") else None

@@ -43,13 +43,25 @@ def _progress(as_json: bool):
 
 @contextlib.contextmanager
 def _refusal():
-    """A reload (or first build) refused because it would empty the index: one line, exit 1."""
+    """A reload (or first build) refused because it would empty the index, or not run because the
+    shared store does not answer: one line, exit 1."""
     from store import ReloadRefused
+    from store.state import StateError
 
     try:
         yield
     except ReloadRefused as exc:
         raise click.ClickException(f"reload refused: {exc}") from None
+    except StateError as exc:
+        raise click.ClickException(f"reload not run: {exc}; nothing changed") from None
+
+
+def _replica(database_url: str, index, seeds: Path):
+    """The local index as one replica of the shared corpus (store.replica), for `reload` with DATABASE_URL."""
+    from store.replica import Replica
+    from store.state import State
+
+    return Replica(index, State.connect(database_url), seeds)
 
 
 seeds_option = click.option(
@@ -85,8 +97,11 @@ def reload(seeds: str | None, db: str | None, as_json: bool) -> None:
 
     seeds_dir, db_path = _paths(seeds, db)
     index = Index(db_path, seeds=seeds_dir)
+    database_url = _settings().database_url
+    if database_url:  # replicas: the seeds go into the shared corpus, every replica follows
+        index = _replica(database_url, index, seeds_dir)
     with _refusal():
-        report = index.reload(actor=_cli_actor(), progress=_progress(as_json))
+        report = index.reload(actor=_cli_actor(), wait=True, progress=_progress(as_json))
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False))
     else:
@@ -204,10 +219,10 @@ def _slack_mode(mode: str, host: str = "0.0.0.0", port: int | None = None) -> No
     settings = _settings()
     try:
         if mode == "socket":
-            app, _ = boot(settings, "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+            app, index = boot(settings, "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
             from bot import socket_mode
 
-            socket_mode.run(app, settings.slack_app_token)
+            socket_mode.run(app, settings.slack_app_token, index)
         else:
             app, index = boot(settings, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
             from bot import serve as http

@@ -1,7 +1,8 @@
 """HTTP mode: Bolt's WSGI adapter on waitress.
 
 POST /slack/events   slash commands, events and interactivity (signed by Slack; Bolt verifies)
-GET  /healthz        200 and {"ok": true, "articles": n, "facts": m} for load balancers
+GET  /healthz        readiness for load balancers: 503 until the index can answer, then 200 and
+                     {"ok": true, "ready": true, "version": v, "articles": n, "facts": m}
 """
 from __future__ import annotations
 
@@ -45,17 +46,26 @@ class FactbotRequestHandler(SlackRequestHandler):
         return self.app.dispatch(bolt_request)
 
 
+def health(index: Any) -> tuple[str, dict]:
+    """Readiness for load balancers: 503 until the index can answer (a replica building it from the
+    corpus), then 200 with the corpus version it serves (None without DATABASE_URL) and its counts."""
+    state = index.status() if hasattr(index, "status") else {"ready": True, "version": None}
+    if not state["ready"]:
+        return "503 Service Unavailable", {"ok": False, "ready": False, "version": state["version"]}
+    try:
+        articles, facts = index.counts()
+    except Exception as exc:  # the index is unusable: tell the load balancer
+        log.error("health check failed: %s", type(exc).__name__)
+        return "503 Service Unavailable", {"ok": False, "ready": False, "version": state["version"]}
+    return "200 OK", {"ok": True, "ready": True, "version": state["version"], "articles": articles, "facts": facts}
+
+
 def create_wsgi_app(app: App, index: Any) -> Callable[[dict, Callable], Iterable[bytes]]:
     slack = FactbotRequestHandler(app, path=EVENTS_PATH)
 
     def wsgi(environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
-            try:
-                articles, facts = index.counts()
-                status, body = "200 OK", {"ok": True, "articles": articles, "facts": facts}
-            except Exception as exc:  # the index is unusable: tell the load balancer
-                log.error("health check failed: %s", type(exc).__name__)
-                status, body = "503 Service Unavailable", {"ok": False}
+            status, body = health(index)
             data = json.dumps(body).encode()
             start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data))),
                                     ("Cache-Control", "no-store")])

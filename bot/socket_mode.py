@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -15,8 +16,9 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 log = logging.getLogger("factbot.socket_mode")
 
 
-def run(app: App, app_token: str) -> None:
-    """Connect and answer until SIGINT/SIGTERM."""
+def run(app: App, app_token: str, index: Any = None) -> None:
+    """Connect and answer until SIGINT/SIGTERM; a replica (`index` with wait_ready) connects only once
+    its index can answer, since Slack gives each event to any open connection."""
     handler = SocketModeHandler(app, app_token, logger=logging.getLogger("factbot.socket_mode.client"))
     stop = threading.Event()
 
@@ -28,6 +30,10 @@ def run(app: App, app_token: str) -> None:
             signal.signal(sig, on_signal)
         except ValueError:  # not the main thread
             pass
+    if index is not None and hasattr(index, "wait_ready"):
+        while not index.wait_ready(0.5):
+            if stop.is_set():
+                return
     handler.connect()
     log.info("factbot connected in Socket Mode")
     try:

@@ -26,6 +26,8 @@ _LEADING_AT = re.compile(r"^\s*@\S+[\s,:]*")
 REFUSAL = "Sorry, only factbot's admins can reload the index. Ask one of them if the facts look stale."
 BUSY = "A reload is already running; its report will arrive when it is done. Try again in a moment."
 RELOADING = "Reloading…"
+UNREACHABLE = ("The reload was not run: {reason}. Nothing changed; searches keep answering from the index"
+               " as it is. Try again once the database is back.")
 
 
 def strip_shell_mention(text: str) -> str:
@@ -154,6 +156,7 @@ class Factbot:
     def reload(self, actor: str, wait: bool = False, progress: Any = None) -> Message:
         """Run a reload now and return its report as a message (or the "busy" notice)."""
         from store import ReloadBusy, ReloadRefused
+        from store.state import StateUnavailable
 
         try:
             report = self.index.reload(actor=actor, wait=wait, progress=progress)
@@ -162,6 +165,9 @@ class Factbot:
         except ReloadRefused as exc:
             log.warning("reload by %s refused: %s", actor, exc)
             return render.render_notice(f"The reload was refused: {render.escape(str(exc))}.")
+        except StateUnavailable as exc:  # replicas: the shared store is down; nothing was changed
+            log.warning("reload by %s not run: %s", actor, exc)
+            return render.render_notice(UNREACHABLE.format(reason=render.escape(str(exc))))
         except Exception as exc:
             log.exception("reload by %s failed", actor)
             return render.render_notice(f"The reload failed: {render.escape(type(exc).__name__)}. The details are in the bot's log.")

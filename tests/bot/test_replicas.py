@@ -5,16 +5,33 @@ seeds folder; only DATABASE_URL is shared.
 """
 from __future__ import annotations
 
+import json
+import os
+import signal
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections import Counter
 
 import pytest
 
 from tests.slack_standin import (
-    APP_TOKEN, BOT_USER_ID, BotProcess, HttpBot, bot_env, copy_seeds, event_callback, mention,
+    APP_TOKEN, BOT_USER_ID, BotProcess, HttpBot, bot_env, copy_seeds, event_callback, free_port, mention,
 )
+
+ADMIN = "U0ADMIN"
+NEW_SEED = """Search documents
+宁德时代海外扩张
+Cai Lian She· 2025-11-21 09:30
+Core Insights - Contemporary Amperex expands its Hungarian battery plant to serve European carmakers [1][2]. - The Debrecen factory starts production next year [3].
+"""
+OTHER_SEED = """Search documents
+比亚迪匈牙利工厂
+Cai Lian She· 2025-11-22 10:30
+Core Insights - BYD starts trial production at its Szeged plant for compact electric cars [1].
+"""
 
 
 def _ts(n: int) -> str:
@@ -23,8 +40,16 @@ def _ts(n: int) -> str:
 
 def _replica(slack, database_url, work, name, **extra):
     folder = work / name
-    env = bot_env(slack, folder / "factbot.db", copy_seeds(folder / "seeds"), DATABASE_URL=database_url, **extra)
+    env = bot_env(slack, folder / "factbot.db", copy_seeds(folder / "seeds"), DATABASE_URL=database_url,
+                  FACTBOT_ADMIN_USERS=ADMIN, **extra)
     return env, folder
+
+
+def _http_bot(slack, database_url, work, name, **extra) -> HttpBot:
+    env, folder = _replica(slack, database_url, work, name, **extra)
+    bot = HttpBot(env, work)
+    bot.folder = folder
+    return bot
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +60,8 @@ def shared_db(pg_cluster):
 @pytest.fixture(scope="module")
 def pair(slack_api_module, shared_db, tmp_path_factory):
     work = tmp_path_factory.mktemp("replicas")
-    a = HttpBot(_replica(slack_api_module, shared_db, work, "a")[0], work)
-    b = HttpBot(_replica(slack_api_module, shared_db, work, "b")[0], work)
+    a = _http_bot(slack_api_module, shared_db, work, "a")
+    b = _http_bot(slack_api_module, shared_db, work, "b")
     yield a, b
     a.stop()
     b.stop()
@@ -128,4 +153,107 @@ def test_two_socket_mode_replicas_answer_each_event_once(slack_api, socket_mode_
         assert answered == Counter({_ts(300 + n): 1 for n in range(30)})
     finally:
         for proc in procs:
+            proc.stop()
+
+
+def _answer(bot, slack, text: str, name: str) -> str:
+    """The text of `bot`'s answer to `/factbot text` (waited for on its response_url)."""
+    bot.command("/factbot", text, slack.response_url(name))
+    (call,) = slack.wait_for(f"response/{name}")
+    return call.all_text()
+
+
+def test_a_reload_through_one_replica_reaches_the_other_within_ten_seconds(pair, slack_api_module):
+    a, b = pair
+    slack = slack_api_module
+    before = a.health()
+    assert before["ready"] is True and before["version"] == b.health()["version"] >= 1
+    assert "Hungarian" not in _answer(b, slack, "hungarian battery plant", "rep-before")
+    (a.folder / "seeds" / "030_catl.txt").write_text(NEW_SEED, "utf-8")
+    a.command("/factbot", "reload", slack.response_url("rep-reload"), user=ADMIN)
+    _, report = slack.wait_for("response/rep-reload", count=2, timeout=30)
+    assert "Reload finished" in report.text and "1 loaded" in report.all_text()
+    reported = time.monotonic()
+    n = 0
+    while True:  # B answers the new fact within 10 s of the report
+        n += 1
+        if "Hungarian battery plant" in _answer(b, slack, "hungarian battery plant", f"rep-after-{n}"):
+            break
+        assert time.monotonic() - reported < 10, "B did not answer the new fact within 10 s"
+    ha, hb = a.health(), b.health()
+    assert ha["version"] == hb["version"] == before["version"] + 1
+    assert (ha["articles"], ha["facts"]) == (hb["articles"], hb["facts"]) == (before["articles"] + 1, before["facts"] + 2)
+
+
+def _advisory_lock_held(database_url: str) -> bool:
+    import psycopg
+
+    from store.corpus import RELOAD_LOCK
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        row = conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                           " AND ((classid::bigint << 32) | objid::bigint) = %s", (RELOAD_LOCK,)).fetchone()
+    return row[0] > 0
+
+
+def test_zz_killing_a_replica_mid_reload_leaves_the_other_answering_and_reloading(pair, slack_api_module, shared_db):
+    a, b = pair
+    slack = slack_api_module
+    # A's seeds folder gets a file that blocks whoever reads it (a FIFO, like a hung network mount):
+    # A's reload stops in the middle, inside its PostgreSQL transaction, holding the reload lock
+    os.mkfifo(a.folder / "seeds" / "050_hung.txt")
+    a.command("/factbot", "reload", slack.response_url("kill-reload"), user=ADMIN)
+    deadline = time.monotonic() + 10
+    while not _advisory_lock_held(shared_db):
+        assert time.monotonic() < deadline, "A's reload never took the lock"
+        time.sleep(0.05)
+    assert "Seres" in _answer(b, slack, "ipo seres", "kill-during")
+    a.proc.send_signal(signal.SIGKILL)
+    a.proc.wait(timeout=10)
+    assert "Seres" in _answer(b, slack, "ipo seres", "kill-after")
+    version = b.health()["version"]
+    (b.folder / "seeds" / "030_catl.txt").write_text(NEW_SEED, "utf-8")
+    (b.folder / "seeds" / "060_byd.txt").write_text(OTHER_SEED, "utf-8")
+    b.command("/factbot", "reload", slack.response_url("kill-next"), user=ADMIN)
+    _, report = slack.wait_for("response/kill-next", count=2, timeout=30)
+    assert "Reload finished" in report.text and "1 loaded" in report.all_text()
+    assert b.health()["version"] == version + 1
+    assert "Szeged plant" in _answer(b, slack, "byd szeged", "kill-byd")
+    assert [c.text for c in slack.calls_to("response/kill-reload")] == ["Reloading…"]  # A died before its report
+
+
+def _status(url: str) -> tuple[int, dict] | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")
+    except (OSError, ValueError):
+        return None
+
+
+def test_healthz_says_503_until_the_index_is_built_from_the_corpus_then_200_with_the_version(
+        slack_api, database_url, tmp_path):
+    import psycopg
+
+    from store.corpus import RELOAD_LOCK
+
+    # the corpus is empty, so the replica's first job is importing its seeds folder, under the
+    # reload lock; while the test holds that lock the replica cannot be ready
+    with psycopg.connect(database_url) as holder:
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", (RELOAD_LOCK,))
+        env, folder = _replica(slack_api, database_url, tmp_path, "c")
+        port = free_port()
+        proc = BotProcess(["serve", "--host", "127.0.0.1", "--port", str(port)], env, tmp_path)
+        try:
+            url = f"http://127.0.0.1:{port}/healthz"
+            proc.wait_until(lambda: _status(url) is not None, timeout=30)
+            assert _status(url) == (503, {"ok": False, "ready": False, "version": None})
+            assert not (folder / "factbot.db").exists()
+            holder.rollback()  # the lock goes with the transaction
+            proc.wait_until(lambda: _status(url)[0] == 200, timeout=30)
+            status, body = _status(url)
+            assert body["ok"] is True and body["ready"] is True and body["version"] == 1
+            assert body["articles"] == 2 and body["facts"] > 20
+        finally:
             proc.stop()

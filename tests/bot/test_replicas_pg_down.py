@@ -46,7 +46,7 @@ def test_postgresql_down_searches_answer_reloads_refuse_and_after_it_is_back_eve
         _wait_log(a, "event Ev0DOWN1: claim not recorded, answering anyway: PostgreSQL is unreachable")
         (a.folder / "seeds" / "030_catl.txt").write_text(NEW_SEED, "utf-8")
         a.command("/factbot", "reload", slack.response_url("down-reload"), user=ADMIN)
-        (refusal,) = slack.wait_for("response/down-reload", timeout=30)
+        _, refusal = slack.wait_for("response/down-reload", count=2, timeout=30)
         assert "The reload was not run: PostgreSQL is unreachable" in refusal.text
         assert "Hungarian" not in _answer(a, slack, "hungarian battery plant", "down-after")
     finally:
@@ -62,7 +62,7 @@ def test_postgresql_down_searches_answer_reloads_refuse_and_after_it_is_back_eve
     assert len(slack.calls_to("chat.postMessage", channel="C0BACKEV")) == 1
     # and reloads: A's reload reaches B
     a.command("/factbot", "reload", slack.response_url("back-reload"), user=ADMIN)
-    (report,) = slack.wait_for("response/back-reload", timeout=30)
+    _, report = slack.wait_for("response/back-reload", count=2, timeout=30)
     assert "Reload finished" in report.text and "1 loaded" in report.all_text()
     deadline = time.monotonic() + 10
     while b.health()["version"] != version + 1:
