@@ -14,6 +14,8 @@
    a handful (scoring checks it anyway): long doclists are what make FTS5 slow. When too few facts
    hold everything, groups are dropped, most common first, while the rest could still reach the
    confidence threshold. Every statement is bounded, so common words cannot make a query slow.
+   Pages are slices of one order: the first fetch ranked, then what a fetch GROWTH times larger
+   adds, ranked after it, and so on (`Searcher._ranked`); no fetch depends on the page asked for.
 3. Score. Each candidate's words are checked against every group: coverage is the share of the
    query's weight (inverse document frequency x match weight) the fact holds; then words found in
    the fact's own text, in its heading or title, exactness, query words side by side in the fact,
@@ -43,8 +45,11 @@ MAX_QUERY_CHARS = 2000
 MAX_GROUPS = 10
 LONG_QUERY = 4  # groups from which a query counts as a question or pasted text
 MAX_ALTS = 12
-CANDIDATES = 20  # rows fetched by one FTS5 statement
-MAX_STATEMENTS = 8
+CANDIDATES = 20  # rows fetched by one FTS5 statement of the first fetch
+FIRST_WANT = 6  # candidates the first fetch gathers (dropping groups) before it stops: a page and one
+GROWTH = 5  # each further fetch takes this many times more rows per statement
+FETCHES = 4  # at most: 20, 100, 500, 2,500 rows per statement (the last page of a query ends there)
+MAX_STATEMENTS = 8  # per fetch
 NARROW_ENOUGH = 20  # expected facts left, under word independence, to stop adding common groups
 COMMON_SHARE = 0.02  # a group in more than this share of the facts is common
 
@@ -423,11 +428,17 @@ class Searcher:
         return Plan(groups, missing)
 
     # candidates ------------------------------------------------------------------------
-    def _candidates(self, conn, groups: list[Group], want: int, n_facts: int) -> list[int]:
+    def _candidates(self, conn, groups: list[Group], want: int, n_facts: int,
+                    per_statement: int = CANDIDATES) -> tuple[list[int], bool]:
+        """The newest facts holding the groups (or, while fewer than `want` are found, the rarer
+        ones), at most `per_statement` per FTS5 statement; and whether that is every candidate
+        there is (no statement was cut by its limit and `want` was not reached: a larger fetch
+        would find the same)."""
         active = sorted((g for g in groups if g.alts and g.df > 0), key=lambda g: g.df)
         if not active:
-            return []
+            return [], True
         found: dict[int, None] = {}
+        cut = False
         statements: set[tuple[int, ...]] = set()
         floor = _threshold(groups) * sum(g.idf for g in groups)
 
@@ -446,6 +457,7 @@ class Searcher:
             return tuple(kept)
 
         def run(combo: tuple[int, ...]) -> None:
+            nonlocal cut
             if sum(active[i].idf for i in combo) < floor:
                 return  # facts holding only these groups could not reach the confidence threshold
             sent = narrowed(combo)
@@ -453,9 +465,11 @@ class Searcher:
                 return
             statements.add(sent)
             expr = " AND ".join(_group_expr(active[i]) for i in sent)
-            for (rowid,) in conn.execute(
-                    "SELECT rowid FROM facts_fts WHERE facts_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
-                    (expr, CANDIDATES)):
+            rows = conn.execute(
+                "SELECT rowid FROM facts_fts WHERE facts_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
+                (expr, per_statement)).fetchall()
+            cut = cut or len(rows) >= per_statement
+            for (rowid,) in rows:
                 found.setdefault(rowid, None)
 
         n = len(active)
@@ -472,7 +486,7 @@ class Searcher:
                 if len(found) >= want:
                     break
             size -= 1
-        return list(found)
+        return list(found), not cut and len(found) < want
 
     # scoring ---------------------------------------------------------------------------
     def _heading_terms(self, aid: int, title: str, source: str, section: str) -> tuple[set[str], str]:
@@ -498,22 +512,46 @@ class Searcher:
             v = self._current(conn)
             plan = self.plan(v, query)
             groups = plan.groups
-            want = offset + limit + 1
-            ids = self._candidates(conn, groups, want, v.n_facts)
-            rows = []
-            if ids:
-                marks = ",".join("?" * len(ids))
-                rows = conn.execute(
-                    "SELECT f.id, f.text, f.section, f.citations, f.position, a.id, a.title, a.source,"
-                    f" a.published, a.file FROM facts f JOIN articles a ON a.id = f.article_id WHERE f.id IN ({marks})",
-                    ids).fetchall()
+            ranked = self._ranked(conn, v, groups, offset + limit + 1)
         finally:
             conn.execute("COMMIT")
-        ranked = self._rank(groups, rows)
         page = ranked[offset:offset + limit]
         hits = [self._hit(groups, row, score) for score, row in page]
         took = (time.perf_counter() - started) * 1000
         return SearchResult(query, took, hits, has_more=len(ranked) > offset + limit, missing=plan.missing)
+
+    def _ranked(self, conn, v: _Vocab, groups: list[Group], need: int) -> list[tuple[float, tuple]]:
+        """The query's answers in one fixed order, at least `need` of them when there are that
+        many: the first fetch's candidates ranked, then those a fetch GROWTH times larger adds,
+        ranked, and so on, until a fetch finds every candidate there is, or adds no answer (facts
+        further down would not answer either), or FETCHES were made. Which facts each fetch
+        brings depends on the query and the index only, never on the page asked for, so every
+        page is a slice of the same order: no fact twice, none skipped."""
+        ranked: list[tuple[float, tuple]] = []
+        seen: set[int] = set()
+        want, per_statement = FIRST_WANT, CANDIDATES
+        for _ in range(FETCHES):
+            ids, complete = self._candidates(conn, groups, want, v.n_facts, per_statement)
+            new = [i for i in ids if i not in seen]
+            seen.update(new)
+            answers = self._rank(groups, self._rows(conn, new))
+            ranked.extend(answers)
+            if complete or not answers or len(ranked) >= need:
+                break
+            per_statement *= GROWTH
+            want = per_statement
+        return ranked
+
+    @staticmethod
+    def _rows(conn, ids: list[int]) -> list[tuple]:
+        rows: list[tuple] = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            rows.extend(conn.execute(
+                "SELECT f.id, f.text, f.section, f.citations, f.position, a.id, a.title, a.source,"
+                " a.published, a.file FROM facts f JOIN articles a ON a.id = f.article_id"
+                f" WHERE f.id IN ({','.join('?' * len(chunk))})", chunk))
+        return rows
 
     def _rank(self, groups: list[Group], rows: list) -> list[tuple[float, tuple]]:
         """Candidates that reach the confidence threshold, best first: (score, row)."""
