@@ -3,7 +3,8 @@
 A mention is answered in its thread (the event's thread_ts, or its ts when it is top-level); a
 DM in the conversation (in the thread when the DM was a thread reply). The question is read from
 the event's rich_text blocks (handlers/markup.py). A DM that shares a file with a question
-(subtype file_share) gets the question answered; one with a file alone gets no answer. Bot
+(subtype file_share) from an admin adds the file as an export (handlers/uploads.py, also for a
+mention carrying files); anyone else's file is refused unread and their question, if any, answered. Bot
 messages, other message subtypes (edits, joins, ...) and the bot's own messages are ignored.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ from slack_bolt import App, BoltContext
 from handlers.core import REFUSAL, Asker, Factbot, event_text, parse_intent
 from handlers.delivery import post_message
 from handlers.render import render_notice
+from handlers.uploads import share_files
 
 
 def register(app: App, bot: Factbot) -> None:
@@ -23,6 +25,9 @@ def register(app: App, bot: Factbot) -> None:
         if _from_a_bot(event, context):
             return
         thread_ts = event.get("thread_ts") or event.get("ts")
+        if event.get("files"):  # an export shared in the message that mentions the bot
+            if share_files(bot, client, event, thread_ts) or not event_text(event):
+                return
         converse(bot, client, event, thread_ts)
 
     @app.event("message")
@@ -31,8 +36,10 @@ def register(app: App, bot: Factbot) -> None:
             return
         subtype = event.get("subtype")
         if subtype == "file_share":
-            if not event_text(event):
-                return  # a file without a question
+            # an admin's file is an export to add (handlers/uploads.py); anyone else's is refused
+            # unread, and the question that came with it, if any, is answered
+            if share_files(bot, client, event, event.get("thread_ts")) or not event_text(event):
+                return
         elif subtype:
             return
         converse(bot, client, event, event.get("thread_ts"))

@@ -135,6 +135,8 @@ def _admin_blocks(bot: Factbot) -> list[Block]:
     if not reloads:
         lines.append("• none yet")
     blocks += [section(chunk) for chunk in _chunk_lines(lines)]
+    if bot.settings.max_upload_mb > 0:
+        blocks.append(context("To add a digest, share its export file with factbot in a direct message."))
     blocks.append(ActionsBlock(block_id=ADMIN_BLOCK, elements=[
         ButtonElement(text="Reload", action_id=HOME_RELOAD_ACTION, value="reload", style="primary")]))
 

@@ -99,3 +99,22 @@ def test_run_uses_socket_mode_when_the_app_token_is_set(slack_api, socket_mode_s
         assert slack_api.calls_to("apps.connections.open")
     finally:
         proc.stop()
+
+
+def test_socket_mode_adds_an_admins_export_shared_by_dm(socket_bot, slack_api, socket_mode_server):
+    from tests.slack_standin import direct_message
+
+    server, slack = socket_mode_server, slack_api
+    export = ("Search documents\n宁德时代匈牙利工厂\nCai Lian She· 2025-11-21 09:30\n"
+              "Core Insights - Contemporary Amperex expands its plant in Debrecen [1]. - Output starts next year [2].\n")
+    info = slack.add_file("F0SOCKET1", "050_socket.txt", export.encode(), user="U0ADMIN")
+    event = direct_message("", ts="1700003100.000001", user="U0ADMIN", channel="D0SOCKETUP", subtype="file_share",
+                           files=[{"id": info["id"], "name": info["name"]}])
+    server.wait_ack(server.send(_envelope("events_api", event_callback(event, event_id="Ev0SOCKETUP"))))
+    (reply,) = slack.wait_for("chat.postMessage", channel="D0SOCKETUP")
+    assert "Added `050_socket.txt`:* 1 article, 2 facts." in reply.all_text()
+    assert slack.calls_to("download/F0SOCKET1")
+    command = slash_command("/factbot", "debrecen plant", slack.response_url("sm-added"))
+    server.wait_ack(server.send(_envelope("slash_commands", command)))
+    (answer,) = slack.wait_for("response/sm-added")
+    assert "Contemporary Amperex expands its plant in" in answer.all_text()

@@ -1,0 +1,154 @@
+"""Exports added by DM (or a mention carrying a file), through `factbot serve` and the Slack stand-in."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.slack_standin import (
+    BOT_USER_ID, HttpBot, bot_env, copy_seeds, direct_message, event_callback, mention, reload_count,
+)
+
+ADMIN = "U0ADMIN"
+MEMBER = "U0MEMBER"
+
+EXPORT = """Search documents
+宁德时代匈牙利工厂
+Cai Lian She· 2025-11-21 09:30
+Core Insights - Contemporary Amperex expands its Hungarian battery plant in Debrecen to serve European carmakers [1][2]. - The Debrecen factory starts production next year [3].
+"""
+EXPORT_V2 = """Search documents
+宁德时代匈牙利工厂
+Cai Lian She· 2025-11-22 10:00
+Core Insights - Contemporary Amperex delays the Debrecen ramp to the third quarter [1]. - Zwickau remains its only other European site [2]. - Local suppliers sign long-term contracts [3].
+"""
+# the second article has no source line: its title line is where the parser stops
+BROKEN = """Search documents
+宁德时代匈牙利工厂
+Cai Lian She· 2025-11-23 10:00
+Core Insights - Contemporary Amperex quietly revises the Debrecen plan [1].
+第二篇文章
+Core Insights - This article has no source and date line [1].
+"""
+
+
+@pytest.fixture(scope="module")
+def slack(slack_api_module):
+    return slack_api_module
+
+
+@pytest.fixture(scope="module")
+def bot(slack, tmp_path_factory):
+    work = tmp_path_factory.mktemp("uploads")
+    seeds = copy_seeds(work / "seeds")
+    env = bot_env(slack, work / "factbot.db", seeds, FACTBOT_ADMIN_USERS=ADMIN, FACTBOT_MAX_UPLOAD_MB="0.01")
+    proc = HttpBot(env, work)
+    proc.db, proc.seeds = work / "factbot.db", seeds
+    yield proc
+    proc.stop()
+
+
+_n = [0]
+
+
+def share(bot, slack, name: str, content: bytes, user: str = ADMIN, text: str = "", **file_options) -> str:
+    """`user` shares a file in a DM with the bot; the DM's channel (one per call)."""
+    _n[0] += 1
+    info = slack.add_file(f"F0UP{_n[0]:04d}", name, content, user=user, **file_options)
+    channel = f"D0UP{_n[0]:04d}"
+    event = direct_message(text, ts=f"1700004000.{_n[0]:06d}", user=user, channel=channel, subtype="file_share",
+                           files=[{k: info[k] for k in ("id", "name", "mimetype", "filetype")}])
+    assert bot.event(event_callback(event))[0] == 200
+    return channel
+
+
+def ask(bot, slack, query: str, name: str) -> str:
+    bot.command("/factbot", query, slack.response_url(name))
+    (call,) = slack.wait_for(f"response/{name}")
+    return call.all_text()
+
+
+def test_an_admins_export_is_added_and_answerable_after_the_reply(bot, slack):
+    before = bot.health()
+    channel = share(bot, slack, "030_catl.txt", EXPORT.encode())
+    (reply,) = slack.wait_for("chat.postMessage", channel=channel)
+    text = reply.all_text()
+    assert "Added `030_catl.txt`:* 1 article, 2 facts." in text
+    after = bot.health()
+    assert after["articles"] == before["articles"] + 1 and after["facts"] == before["facts"] + 2
+    assert f"{after['articles']} articles and {after['facts']} facts" in text  # the reload's report
+    assert (bot.seeds / "030_catl.txt").read_bytes() == EXPORT.encode()
+    assert "Debrecen factory starts production" in ask(bot, slack, "debrecen factory", "after-add")
+    (download,) = slack.calls_to("download/F0UP0001")
+    assert download.headers["authorization"].startswith("Bearer xoxb-")
+    from store import Index
+
+    index = Index(bot.db)
+    assert index.reloads(limit=1)[0]["actor"] == f"slack:{ADMIN}"  # the normal reload, audited
+    index.close()
+
+
+def test_a_broken_export_names_its_line_and_changes_nothing(bot, slack):
+    before, reloads = bot.health(), reload_count(bot.db)
+    channel = share(bot, slack, "031_broken.txt", BROKEN.encode())
+    (reply,) = slack.wait_for("chat.postMessage", channel=channel)
+    text = reply.all_text()
+    assert "`031_broken.txt` was not added:*" in text and "Nothing was added and the index is unchanged" in text
+    assert "031_broken.txt:5:" in text  # the article without a source line
+    assert not (bot.seeds / "031_broken.txt").exists()
+    assert bot.health() == before and reload_count(bot.db) == reloads
+
+
+def test_a_file_of_the_same_name_replaces_it_only_when_it_parses(bot, slack):
+    if not (bot.seeds / "030_catl.txt").exists():
+        pytest.skip("needs the export added by the first test")
+    channel = share(bot, slack, "030_catl.txt", BROKEN.encode())
+    (refused,) = slack.wait_for("chat.postMessage", channel=channel)
+    assert "was not added" in refused.text
+    assert (bot.seeds / "030_catl.txt").read_bytes() == EXPORT.encode()
+    assert "Debrecen factory starts production" in ask(bot, slack, "debrecen factory", "kept")
+    channel = share(bot, slack, "030_catl.txt", EXPORT_V2.encode())
+    (replaced,) = slack.wait_for("chat.postMessage", channel=channel)
+    assert "Replaced `030_catl.txt`:* 1 article, 3 facts." in replaced.all_text()
+    assert "Zwickau remains its only other European site" in ask(bot, slack, "zwickau", "replaced")
+    assert "starts production next year" not in ask(bot, slack, "debrecen factory production", "old-gone")
+
+
+def test_a_members_file_is_refused_and_never_downloaded_and_the_question_answered(bot, slack):
+    before = bot.health()
+    channel = share(bot, slack, "032_member.txt", EXPORT_V2.encode(), user=MEMBER)
+    (refusal,) = slack.wait_for("chat.postMessage", channel=channel)
+    assert "only factbot's admins can add exports" in refusal.text
+    channel = share(bot, slack, "033_member.txt", EXPORT_V2.encode(), user=MEMBER, text="ipo seres")
+    refusal, answer = slack.wait_for("chat.postMessage", count=2, channel=channel)
+    assert "only factbot's admins" in refusal.text and "*You asked:* ipo seres" in answer.all_text()
+    member_files = [f"F0UP{_n[0] - 1:04d}", f"F0UP{_n[0]:04d}"]
+    assert not [c for c in slack.calls_to("*") if c.method.startswith("download/") and c.method[9:] in member_files]
+    assert not [c for c in slack.calls_to("files.info") if c.params.get("file") in member_files]
+    assert bot.health() == before and not (bot.seeds / "032_member.txt").exists()
+
+
+def test_too_large_and_not_text_files_are_refused_before_downloading(bot, slack):
+    before = bot.health()
+    big = share(bot, slack, "034_big.txt", EXPORT.encode() * 50)  # over FACTBOT_MAX_UPLOAD_MB=0.01
+    (reply,) = slack.wait_for("chat.postMessage", channel=big)
+    assert "the limit is 0.01 MB" in reply.text and "Nothing was added" in reply.text
+    pdf = share(bot, slack, "035_digest.pdf", b"%PDF-1.7", mimetype="application/pdf", filetype="pdf")
+    (reply,) = slack.wait_for("chat.postMessage", channel=pdf)
+    assert "is not a text export (it is application/pdf)" in reply.text
+    downloads = {c.method for c in slack.calls_to("*") if c.method.startswith("download/")}
+    assert not downloads & {f"download/F0UP{_n[0] - 1:04d}", f"download/F0UP{_n[0]:04d}"}
+    assert bot.health() == before
+
+
+def test_an_export_shared_in_a_thread_with_a_mention(bot, slack):
+    info = slack.add_file("F0THREAD1", "036_thread.txt", EXPORT_V2.replace("Zwickau", "Arnstadt").encode(), user=ADMIN)
+    event = mention(f"<@{BOT_USER_ID}>", ts="1700004100.000002", thread_ts="1700004100.000001", user=ADMIN,
+                    channel="C0UPLOAD")
+    event["files"] = [{"id": info["id"], "name": info["name"]}]
+    bot.event(event_callback(event))
+    (reply,) = slack.wait_for("chat.postMessage", channel="C0UPLOAD")
+    assert reply.params["thread_ts"] == "1700004100.000001"
+    assert "Added `036_thread.txt`:* 1 article, 3 facts." in reply.all_text()
+    assert "Arnstadt" in ask(bot, slack, "arnstadt", "thread-added")
+    assert json.loads(json.dumps(reply.blocks))  # valid Block Kit went out
