@@ -12,6 +12,7 @@ from typing import Any
 from bot.config import Settings
 from handlers.render import MAIN_COMMAND
 from handlers.shortcuts import FIND_FACTS, FIND_FACTS_NAME
+from handlers.uploads import uploads_enabled
 
 NAME = "factbot"
 DESCRIPTION = "Answers questions from the team's article digests with sourced facts."
@@ -25,11 +26,6 @@ LONG_DESCRIPTION = (
 BOT_SCOPES = ["app_mentions:read", "chat:write", "commands", "im:history"]
 BOT_EVENTS = ["app_home_opened", "app_mention", "message.im"]  # message.im carries file shares in DMs too
 UPLOAD_SCOPES = ["files:read"]  # downloading exports that admins share with the bot
-
-
-def uploads_enabled(settings: Settings) -> bool:
-    """Exports can be added by DM: someone can be an admin and FACTBOT_MAX_UPLOAD_MB is not 0."""
-    return settings.max_upload_mb > 0 and bool(settings.admin_users or settings.admins_from_workspace)
 
 
 def bot_scopes(settings: Settings) -> list[str]:

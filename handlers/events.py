@@ -4,7 +4,8 @@ A mention is answered in its thread (the event's thread_ts, or its ts when it is
 DM in the conversation (in the thread when the DM was a thread reply). The question is read from
 the event's rich_text blocks (handlers/markup.py). A DM that shares a file with a question
 (subtype file_share) from an admin adds the file as an export (handlers/uploads.py, also for a
-mention carrying files); anyone else's file is refused unread and their question, if any, answered. Bot
+mention carrying files); anyone else's file is never read: their question is answered, and a
+file alone gets a refusal (where someone can add exports at all; elsewhere no reply). Bot
 messages, other message subtypes (edits, joins, ...) and the bot's own messages are ignored.
 """
 from __future__ import annotations
@@ -26,7 +27,7 @@ def register(app: App, bot: Factbot) -> None:
             return
         thread_ts = event.get("thread_ts") or event.get("ts")
         if event.get("files"):  # an export shared in the message that mentions the bot
-            if share_files(bot, client, event, thread_ts) or not event_text(event):
+            if share_files(bot, client, event, thread_ts, question=bool(event_text(event))) or not event_text(event):
                 return
         converse(bot, client, event, thread_ts)
 
@@ -38,7 +39,8 @@ def register(app: App, bot: Factbot) -> None:
         if subtype == "file_share":
             # an admin's file is an export to add (handlers/uploads.py); anyone else's is refused
             # unread, and the question that came with it, if any, is answered
-            if share_files(bot, client, event, event.get("thread_ts")) or not event_text(event):
+            question = bool(event_text(event))
+            if share_files(bot, client, event, event.get("thread_ts"), question) or not question:
                 return
         elif subtype:
             return

@@ -28,7 +28,6 @@ from handlers.render import (
 log = logging.getLogger("factbot.handlers")
 
 REFUSED = "Sorry, only factbot's admins can add exports. Your file was not read."
-TURNED_OFF = "Adding exports by DM is turned off here (FACTBOT_MAX_UPLOAD_MB is 0)."
 TEXT_TYPES = {"text", "txt", "plain_text"}
 TIMEOUT = 30
 
@@ -37,23 +36,29 @@ class UploadError(Exception):
     """A file that cannot be taken; the message is for the admin (already escaped mrkdwn)."""
 
 
-def share_files(bot: Factbot, client: Any, event: dict, thread_ts: str | None) -> bool:
-    """Files in `event` (a DM's file_share, or a mention carrying files).
+def uploads_enabled(settings: Any) -> bool:
+    """Exports can be added by DM: someone can be an admin and FACTBOT_MAX_UPLOAD_MB is not 0."""
+    return settings.max_upload_mb > 0 and bool(settings.admin_users or settings.admins_from_workspace)
 
-    True when they were taken care of (an admin's: each read as an export and answered); False when
-    the caller should answer the message's text as a question (anyone else's files, refused here
-    without being looked at, or uploads turned off).
+
+def share_files(bot: Factbot, client: Any, event: dict, thread_ts: str | None, question: bool = False) -> bool:
+    """Files in `event` (a DM's file_share, or a mention carrying files); `question`: the message
+    also asks something.
+
+    True when they were taken care of (an admin's: each read as an export and answered; anyone
+    else's file alone: refused, unread); False when the caller should answer the message's text as
+    a question (anyone else's file with a question, or where nobody can add exports at all: then a
+    file is just a file, as in any DM).
     """
     files = [f for f in event.get("files") or [] if isinstance(f, dict) and f.get("id")]
     channel, user = event.get("channel"), event.get("user")
-    if not files or not channel:
+    if not files or not channel or not uploads_enabled(bot.settings):
         return False
     if not bot.is_admin(user, client):
+        if question:
+            return False
         post_message(client, channel, render_notice(REFUSED), thread_ts)
-        return False
-    if bot.settings.max_upload_mb <= 0:
-        post_message(client, channel, render_notice(escape(TURNED_OFF)), thread_ts)
-        return False
+        return True
     for shared in files:
         post_message(client, channel, add_file(bot, client, shared["id"], user), thread_ts)
     return True
