@@ -3,6 +3,7 @@
 
     .venv/bin/python benchmarks/load.py                 # 300 requests, 16 clients, a 100k-fact index
     .venv/bin/python benchmarks/load.py --selftest      # the stand-in and the signing only (no factbot)
+    .venv/bin/python benchmarks/load.py --replicas 2    # 1, then 2 replicas sharing a throwaway PostgreSQL
 
 It starts a stand-in for Slack's Web API on 127.0.0.1 (every method answers {"ok": true}; auth.test
 with user_id/bot_id/team_id) that also takes the response_url POSTs, starts `factbot serve` on a
@@ -14,6 +15,12 @@ response_url. It prints throughput, acknowledgement latency p50/p99, the answer 
 sent -> answer at the response_url), the count of 200s and whether every answer arrived; then it
 stops the server. Exit status 1 when a request was not answered 200, p99 >= 1 s, or an answer
 did not arrive; 2 when the server could not be started.
+
+With --replicas N it runs the same load against 1, 2, ... N `factbot serve` replicas sharing one
+PostgreSQL (a throwaway server started with tests/pg.py, or --database-url), each with its own
+copy of the index: the slash commands round-robin over the replicas (a load balancer), then as
+many app_mention events, each sent to every replica at once; each mention must be answered exactly
+once (no duplicate, none lost) and every command answered on its response_url.
 """
 from __future__ import annotations
 
@@ -70,6 +77,7 @@ class StandIn:
         self.lock = threading.Lock()
         self.answers: dict[int, list[tuple[float, dict]]] = {}
         self.api_calls: dict[str, int] = {}
+        self.posts: dict[str, list[float]] = {}  # chat.postMessage by thread_ts (answers to mentions)
         self.bad = 0
         outer = self
 
@@ -121,6 +129,12 @@ class StandIn:
                                 "team_id": "T0BENCH01", "user_id": "U0BOT0001", "bot_id": "B0BOT0001",
                                 "is_enterprise_install": False})
                 elif method == "chat.postMessage":
+                    try:
+                        params = json.loads(body) if body.startswith(b"{") else dict(urllib.parse.parse_qsl(body.decode()))
+                    except ValueError:
+                        params = {}
+                    with outer.lock:
+                        outer.posts.setdefault(str(params.get("thread_ts")), []).append(time.perf_counter())
                     self._send({"ok": True, "channel": "C0BENCH01", "ts": f"{time.time():.6f}", "message": {}})
                 elif method == "users.info":
                     self._send({"ok": True, "user": {"id": "U0BENCH01", "is_admin": False, "is_owner": False}})
@@ -197,9 +211,10 @@ def queries(n: int, seed: int, size: int) -> list[str]:
 
 # --------------------------------------------------------------------------- the load
 
-def send(port: int, body: bytes, secret: str, timeout: float, path: str = "/slack/events") -> tuple[int, bytes]:
+def send(port: int, body: bytes, secret: str, timeout: float, path: str = "/slack/events",
+         content_type: str = "application/x-www-form-urlencoded") -> tuple[int, bytes]:
     ts = str(int(time.time()))
-    headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": ts,
+    headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": ts,
                "X-Slack-Signature": sign(secret, ts, body), "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)"}
     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
@@ -210,8 +225,10 @@ def send(port: int, body: bytes, secret: str, timeout: float, path: str = "/slac
         conn.close()
 
 
-def run_load(port: int, standin: StandIn, texts: list[str], clients: int, timeout: float, deadline: float,
+def run_load(port: int | list[int], standin: StandIn, texts: list[str], clients: int, timeout: float, deadline: float,
              secret: str = SECRET, command: str = "/factbot") -> dict:
+    """Signed slash commands; with several ports, request n goes to ports[n % len(ports)] (a round-robin load balancer)."""
+    ports = port if isinstance(port, list) else [port]
     jobs: queue.Queue = queue.Queue()
     for n, text in enumerate(texts):
         jobs.put((n, slash_body(text, standin.respond_url(n), n, command)))
@@ -227,7 +244,7 @@ def run_load(port: int, standin: StandIn, texts: list[str], clients: int, timeou
                 return
             t0 = time.perf_counter()
             try:
-                status, data = send(port, body, secret, timeout)
+                status, data = send(ports[n % len(ports)], body, secret, timeout)
                 err = None
             except Exception as exc:  # timeouts, refused connections: counted, not raised
                 status, data, err = 0, b"", f"{type(exc).__name__}: {exc}"
@@ -304,6 +321,166 @@ def report(res: dict, api_calls: dict) -> bool:
         fails.append(f"{res['missing_count']} answers never reached the response_url")
     print("RESULT          " + ("PASS" if not fails else "FAIL: " + "; ".join(fails)))
     return not fails
+
+
+# --------------------------------------------------------------------------- replicas
+
+def event_body(n: int, text: str) -> bytes:
+    ts = f"1700000000.{n:06d}"
+    return json.dumps({
+        "token": "verification-token-unused", "team_id": "T0BENCH01", "api_app_id": "A0BENCH01",
+        "type": "event_callback", "event_id": f"Ev0LOAD{n:06d}", "event_time": int(time.time()),
+        "event": {"type": "app_mention", "user": f"U0BENCH{n % 50:02d}", "text": f"<@U0BOT0001> {text}",
+                  "ts": ts, "channel": "C0BENCH01", "event_ts": ts},
+        "authorizations": [{"team_id": "T0BENCH01", "user_id": "U0BOT0001", "is_bot": True}],
+    }).encode()
+
+
+def run_events(ports: list[int], standin: StandIn, texts: list[str], clients: int, timeout: float,
+               deadline: float) -> dict:
+    """Every app_mention sent to every replica at about the same moment (as when Slack retries on
+    another replica); each must be answered exactly once (chat.postMessage in its thread)."""
+    jobs: queue.Queue = queue.Queue()
+    for n, text in enumerate(texts):
+        body = event_body(n, text)
+        for port in ports:  # adjacent in the queue: taken by two clients at once
+            jobs.put((n, port, body))
+    sent: dict[int, float] = {}
+    acks: list[float] = []
+    statuses: dict[str, int] = {}
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + deadline
+
+    def worker():
+        while time.perf_counter() < stop_at:
+            try:
+                n, port, body = jobs.get_nowait()
+            except queue.Empty:
+                return
+            t0 = time.perf_counter()
+            try:
+                status, _ = send(port, body, SECRET, timeout, content_type="application/json")
+            except Exception:  # noqa: BLE001 - counted
+                status = 0
+            t1 = time.perf_counter()
+            with lock:
+                sent.setdefault(n, t0)
+                statuses[str(status)] = statuses.get(str(status), 0) + 1
+                if status == 200:
+                    acks.append((t1 - t0) * 1000)
+
+    t_start = time.perf_counter()
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=max(0.0, stop_at - time.perf_counter()) + timeout + 1)
+    wall = time.perf_counter() - t_start
+    wanted = {f"1700000000.{n:06d}": n for n in range(len(texts))}
+    answer_deadline = time.perf_counter() + max(5.0, timeout)
+    while time.perf_counter() < answer_deadline:
+        with standin.lock:
+            if set(wanted) <= set(standin.posts):
+                break
+        time.sleep(0.05)
+    time.sleep(1.0)  # a late second answer would arrive within this
+    with standin.lock:
+        posts = {k: list(v) for k, v in standin.posts.items() if k in wanted}
+    answer_ms = [(v[0] - sent[wanted[k]]) * 1000 for k, v in posts.items() if wanted[k] in sent]
+    return {"events": len(texts), "requests": sum(statuses.values()), "wall_s": wall,
+            "throughput_rps": sum(statuses.values()) / wall if wall else None, "statuses": statuses,
+            "ack_p50_ms": pct(acks, 50), "ack_p99_ms": pct(acks, 99),
+            "answer_p50_ms": pct(answer_ms, 50), "answer_p99_ms": pct(answer_ms, 99),
+            "answered": len(posts), "lost": len(wanted) - len(posts),
+            "duplicates": sum(1 for v in posts.values() if len(v) > 1)}
+
+
+def start_replicas(count: int, database_url: str, seeds: Path, db: Path, standin: StandIn, workdir: Path,
+                   startup_timeout: float) -> list[tuple[subprocess.Popen, int]]:
+    """`count` replicas of `factbot serve` sharing `database_url`, each with its own copy of `db`."""
+    procs = []
+    for r in range(count):
+        folder = workdir / f"replica{r}"
+        folder.mkdir(parents=True, exist_ok=True)
+        copy = folder / "factbot.db"
+        for suffix in ("", "-wal", "-shm", ".lock"):
+            Path(str(copy) + suffix).unlink(missing_ok=True)
+        src, dst = sqlite3.connect(f"file:{db}?mode=ro", uri=True), sqlite3.connect(str(copy))
+        src.backup(dst)
+        dst.close()
+        src.close()
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "FACTBOT_"))}
+        env.update({"SLACK_SIGNING_SECRET": SECRET, "SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": standin.api_url,
+                    "FACTBOT_DB": str(copy), "FACTBOT_SEEDS": str(seeds), "PORT": str(port),
+                    "DATABASE_URL": database_url, "FACTBOT_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"})
+        with open(folder / "server.log", "wb") as out:
+            proc = subprocess.Popen(factbot_cmd() + ["serve", "--host", HOST, "--port", str(port)], cwd=str(folder),
+                                    env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        procs.append((proc, port))
+        health = wait_health(port, proc, startup_timeout)
+        # ready, and at the corpus version (the first replica imports the seeds into an empty corpus)
+        while health is not None and health.get("version") is None and proc.poll() is None:
+            time.sleep(0.2)
+            health = wait_health(port, proc, startup_timeout)
+        if health is None:
+            raise RuntimeError(f"replica {r} did not become healthy; log: {folder / 'server.log'}")
+        log(f"replica {r} on {HOST}:{port}: {health}")
+    return procs
+
+
+def replicas_main(a, db: Path, seeds: Path, workdir: Path) -> int:
+    """Figures for 1..a.replicas replicas sharing one PostgreSQL (a throwaway server, or --database-url)."""
+    sys.path.insert(0, str(ROOT))
+    cluster = None
+    if not a.database_url:
+        from tests import pg  # the tests' throwaway server: initdb + pg_ctl on a temporary folder
+
+        where = pg.bin_dir()
+        if where is None:
+            log(pg.HOW_TO)
+            return 2
+        cluster = pg.Cluster(where)
+    texts = queries(a.requests, a.seed, a.facts)
+    rows, passed = [], True
+    try:
+        for count in range(1, a.replicas + 1):
+            url = a.database_url or cluster.create_database()
+            with StandIn() as standin:
+                procs = start_replicas(count, url, seeds, db, standin, workdir / f"replicas{count}", a.startup_timeout)
+                try:
+                    ports = [port for _, port in procs]
+                    slash = run_load(ports, standin, texts, a.clients, a.timeout, a.deadline)
+                    events = run_events(ports, standin, texts, a.clients, a.timeout, a.deadline)
+                finally:
+                    for proc, _ in procs:
+                        stop(proc)
+            ok = (slash["ok200"] == slash["requests"] and not slash["missing_count"] and not slash["duplicate_answers"]
+                  and events["lost"] == 0 and events["duplicates"] == 0 and events["statuses"] == {"200": events["requests"]})
+            passed &= ok
+            rows.append((count, slash, events, ok))
+            if a.database_url:
+                break  # one database given: the corpus and claims of one run only
+    finally:
+        if cluster is not None:
+            cluster.destroy()
+    f = lambda v: "-" if v is None else f"{v:.0f}"  # noqa: E731
+    print(f"{a.requests} slash commands from {a.clients} clients, round-robin over the replicas; then {a.requests}"
+          " mentions, each sent to every replica at once")
+    print("replicas | commands/s | ack p50/p99 ms | answer p50/p99 ms | answered (dup, lost) || mention requests/s"
+          " | ack p50/p99 ms | answer p50/p99 ms | answered once (dup, lost)")
+    for count, s_, e, ok in rows:
+        print(f"{count} | {s_['throughput_rps']:.0f} | {f(s_['ack_p50_ms'])} / {f(s_['ack_p99_ms'])} | "
+              f"{f(s_['answer_p50_ms'])} / {f(s_['answer_p99_ms'])} | {s_['answers']}/{s_['requests']} "
+              f"({len(s_['duplicate_answers'])}, {s_['missing_count']}) || {e['throughput_rps']:.0f} | "
+              f"{f(e['ack_p50_ms'])} / {f(e['ack_p99_ms'])} | {f(e['answer_p50_ms'])} / {f(e['answer_p99_ms'])} | "
+              f"{e['answered'] - e['duplicates']}/{e['events']} ({e['duplicates']}, {e['lost']})"
+              + ("" if ok else "  FAIL"))
+    (workdir / "replicas.json").write_text(json.dumps([{"replicas": c, "slash": {k: v for k, v in s_.items()
+                                                         if k != "sample_answer"}, "events": e} for c, s_, e, _ in rows],
+                                                       indent=1, ensure_ascii=False))
+    print("RESULT          " + ("PASS" if passed else "FAIL"))
+    return 0 if passed else 1
 
 
 # --------------------------------------------------------------------------- selftest
@@ -420,6 +597,9 @@ def main(argv=None) -> int:
     ap.add_argument("--deadline", type=float, default=120.0, help="the whole load phase, seconds")
     ap.add_argument("--startup-timeout", type=float, default=60.0)
     ap.add_argument("--selftest", action="store_true", help="test the stand-in and signing without factbot")
+    ap.add_argument("--replicas", type=int, default=0,
+                    help="also run 1..N replicas sharing one PostgreSQL (a throwaway server unless --database-url)")
+    ap.add_argument("--database-url", default=None, help="with --replicas: this PostgreSQL instead (one run)")
     a = ap.parse_args(argv)
     if a.selftest:
         return selftest(a)
@@ -431,6 +611,8 @@ def main(argv=None) -> int:
         log(f"preparing a {a.facts}-fact index (benchmarks/out cache)")
         db, seeds = ensure_index(a.facts, a.seed, workdir)
     workdir.mkdir(parents=True, exist_ok=True)
+    if a.replicas:
+        return replicas_main(a, db, seeds, workdir)
     texts = queries(a.requests, a.seed, a.facts)
     port = free_port()
     with StandIn() as standin:

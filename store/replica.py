@@ -50,6 +50,7 @@ class Replica:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._prepared = False
+        self._warmed = False
         if index.db_path.exists():  # answer at once from what is there; the thread brings it up to date
             self._ready.set()
 
@@ -121,6 +122,9 @@ class Replica:
                 report = ReloadReport(articles, facts, imported.files, actor="startup")
                 report.took_ms = (time.perf_counter() - started) * 1000
                 self.state.record_reload(report, version=imported.version)
+            if not self._warmed:  # the vocabulary in memory before the first question, as Index.open does
+                self.index.searcher().warm()
+                self._warmed = True
             self._ready.set()
             return self.version
 

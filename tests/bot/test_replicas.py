@@ -257,3 +257,29 @@ def test_healthz_says_503_until_the_index_is_built_from_the_corpus_then_200_with
             assert body["articles"] == 2 and body["facts"] > 20
         finally:
             proc.stop()
+
+
+def test_factbot_reload_from_the_command_line_goes_into_the_shared_corpus(database_url, tmp_path):
+    import subprocess
+
+    from store.state import State
+    from tests.slack_standin import factbot_argv
+
+    seeds = copy_seeds(tmp_path / "seeds", ("030_catl.txt", NEW_SEED))
+    env = bot_env(None, tmp_path / "cli.db", seeds, DATABASE_URL=database_url)
+    result = subprocess.run(factbot_argv("reload", "--json"), env=env, cwd=tmp_path, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert [f["status"] for f in report["files"]] == ["loaded", "loaded"] and report["articles"] == 3
+    state = State.open(database_url)
+    try:
+        (row,) = state.reloads()
+        assert row["actor"].startswith("cli") and row["version"] == 1 and row["loaded"] == 2
+    finally:
+        state.close()
+    env["DATABASE_URL"] = f"postgresql://factbot:pw@127.0.0.1:{free_port()}/factbot"  # nothing listens there
+    result = subprocess.run(factbot_argv("reload"), env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("Error: reload not run: PostgreSQL is unreachable (")
+    assert result.stderr.strip().endswith("; nothing changed") and "Traceback" not in result.stderr
