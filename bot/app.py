@@ -247,12 +247,14 @@ def open_index(settings: Settings, state: Any = None) -> Any:
     """
     from store import Index
 
+    lexicon = dict(glossary=settings.glossary, aliases=settings.aliases,
+                   related_words=settings.related_words, semantic=settings.semantic)
     if settings.database_url and state is not None and state.shared:
         from store.replica import Replica
 
-        index = Index(settings.db_path, seeds=settings.seeds, glossary=settings.glossary, aliases=settings.aliases)
+        index = Index(settings.db_path, seeds=settings.seeds, **lexicon)
         return Replica(index, state, settings.seeds).start()
-    return Index.open(settings.db_path, seeds=settings.seeds, glossary=settings.glossary, aliases=settings.aliases)
+    return Index.open(settings.db_path, seeds=settings.seeds, **lexicon)
 
 
 def open_claims(settings: Settings, state: Any) -> Any:

@@ -150,7 +150,8 @@ def ask(seeds, db, limit, as_json, queries, query) -> None:
     seeds_dir, db_path = _paths(seeds, db)
     s = _settings()
     with _refusal():
-        index = Index.open(db_path, seeds=seeds_dir, progress=_progress(as_json), glossary=s.glossary, aliases=s.aliases)
+        index = Index.open(db_path, seeds=seeds_dir, progress=_progress(as_json), glossary=s.glossary, aliases=s.aliases,
+                       related_words=s.related_words, semantic=s.semantic)
     if queries is not None:
         # split on "\n" only (no universal newlines): a blank line is a query too and gets its answer
         try:

@@ -17,6 +17,10 @@ class ConfigError(Exception):
     """A missing or malformed setting; its message is one line naming the setting."""
 
 
+def _on(value: str) -> bool:
+    return value.strip().lower() not in ("0", "false", "no", "off")
+
+
 def _split(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (value or "").split(",") if part.strip())
 
@@ -47,6 +51,8 @@ class Settings:
     log_level: str = "INFO"
     glossary: tuple[Path, ...] = ()  # the user's own glossary files, added to store/data/glossary*.txt
     aliases: tuple[Path, ...] = ()  # the user's own alias files, added to store/data/aliases.txt
+    related_words: bool = True  # expand questions with store/data/related-words.txt
+    semantic: bool = True  # re-rank questions' candidates with wordllama's static embeddings
     database_url: str | None = None  # PostgreSQL shared by replicas; None: the embedded SQLite state file
     max_upload_mb: float = 20.0  # exports added by DM; 0 turns that off
     log_days: int = 90  # unanswered questions and votes are deleted after this many days
@@ -83,6 +89,8 @@ class Settings:
         return cls(
             glossary=lexicon_files["FACTBOT_GLOSSARY"],
             aliases=lexicon_files["FACTBOT_ALIASES"],
+            related_words=_on(e.get("FACTBOT_RELATED_WORDS", "on")),
+            semantic=_on(e.get("FACTBOT_SEMANTIC", "on")),
             seeds=Path(e.get("FACTBOT_SEEDS") or "seeds"),
             db=Path(e["FACTBOT_DB"]) if e.get("FACTBOT_DB") else None,
             slack_bot_token=e.get("SLACK_BOT_TOKEN") or None,

@@ -619,23 +619,28 @@ class Index:
     """The index of one database file; safe to share between threads (a connection per thread)."""
 
     def __init__(self, db: Path | str, seeds: Path | str | None = None,
-                 glossary: Iterable[Path | str] = (), aliases: Iterable[Path | str] = ()):
+                 glossary: Iterable[Path | str] = (), aliases: Iterable[Path | str] = (),
+                 related_words: bool = True, semantic: bool = True):
         self.db_path = Path(db)
         self.seeds = Path(seeds) if seeds is not None else Path("seeds")
         # the user's own glossary and alias files, added to the shipped ones (store/lexicon.py)
         self.glossary_files = tuple(Path(p) for p in glossary)
         self.alias_files = tuple(Path(p) for p in aliases)
+        self.related_words = related_words  # expand questions with store/data/related-words.txt
+        self.semantic = semantic  # re-rank questions' candidates with wordllama (store/semantic.py)
         self._local = threading.local()
         self._searcher = None
         self._searcher_lock = threading.Lock()
 
     @classmethod
     def open(cls, db: Path | str, seeds: Path | str | None = None, progress=None,
-             glossary: Iterable[Path | str] = (), aliases: Iterable[Path | str] = ()) -> "Index":
+             glossary: Iterable[Path | str] = (), aliases: Iterable[Path | str] = (),
+             related_words: bool = True, semantic: bool = True) -> "Index":
         """Open the index, building it from the seeds first when the database does not exist yet,
         and rebuilding it when another version of factbot wrote it (raises ReloadRefused when
         there is nothing to build from)."""
-        index = cls(db, seeds, glossary=glossary, aliases=aliases)
+        index = cls(db, seeds, glossary=glossary, aliases=aliases, related_words=related_words,
+                    semantic=semantic)
         if not index.db_path.exists() or index.schema_version() != SCHEMA_VERSION:
             index.reload(actor="startup", progress=progress)
         index.searcher().warm()

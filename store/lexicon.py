@@ -10,6 +10,7 @@ Chinese term is one word (`("赛力斯",)`): the search turns it into its 2-char
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Iterable
@@ -43,6 +44,7 @@ class Lexicon:
     equivalents: dict[Term, dict[Term, float]] = field(default_factory=dict)
     longest: int = 1
     conversation: "Conversation" = field(default_factory=lambda: Conversation())
+    related: dict[str, list[tuple[str, float]]] = field(default_factory=dict)  # word -> near words
 
     def add_group(self, terms: list[Term], weight: float, translation: float | None = None) -> None:
         """Make `terms` equivalents of each other at `weight`. In a line that mixes Chinese and
@@ -135,6 +137,25 @@ def parse_conversation(text: str) -> Conversation:
     return conv
 
 
+def parse_related(text: str) -> dict[str, list[tuple[str, float]]]:
+    """`word: neighbour 0.61, neighbour 0.55` lines (store/data/related-words.txt)."""
+    related: dict[str, list[tuple[str, float]]] = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#") or ":" not in line:
+            continue
+        word, _, rest = line.partition(":")
+        near = []
+        for part in rest.split(","):
+            name, _, sim = part.strip().rpartition(" ")
+            try:
+                near.append((name, float(sim)))
+            except ValueError:
+                continue
+        if near:
+            related[word.strip()] = near
+    return related
+
+
 def parse_glossary(text: str) -> list[list[Term]]:
     groups = []
     for line in text.splitlines():
@@ -159,6 +180,17 @@ def _read(name: str) -> str:
     return resources.files("store").joinpath("data", name).read_text(encoding="utf-8")
 
 
+@lru_cache(maxsize=1)
+def _shipped_conversation() -> Conversation:
+    return parse_conversation(_read("conversation.txt"))
+
+
+@lru_cache(maxsize=1)
+def _shipped_related() -> dict[str, list[tuple[str, float]]]:
+    """The shipped related-words table, read once per process (it is the same for every index)."""
+    return parse_related(_read("related-words.txt"))
+
+
 def _read_user_file(kind: str, path: Path | str) -> str:
     path = Path(path)
     try:
@@ -172,11 +204,11 @@ def _read_user_file(kind: str, path: Path | str) -> str:
 
 
 def load(learned: Iterable[tuple[str, str]] = (), glossary_files: Iterable[Path | str] = (),
-         alias_files: Iterable[Path | str] = ()) -> Lexicon:
+         alias_files: Iterable[Path | str] = (), related_words: bool = True) -> Lexicon:
     """The shipped glossary, aliases and conversation words, the user's own glossary and alias
-    files (a file that cannot be read is a LexiconFileError naming it), and `learned` (cjk,
-    english) pairs."""
-    lex = Lexicon(conversation=parse_conversation(_read("conversation.txt")))
+    files (a file that cannot be read is a LexiconFileError naming it), `learned` (cjk, english)
+    pairs, and (unless `related_words` is off) the related-words table."""
+    lex = Lexicon(conversation=_shipped_conversation(), related=_shipped_related() if related_words else {})
     glossary = [_read(name) for name in GLOSSARIES]
     aliases = [_read("aliases.txt")]
     glossary += [_read_user_file("glossary", p) for p in glossary_files]

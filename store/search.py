@@ -39,6 +39,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from store import lexicon as lexicon_mod
+from store.semantic import Reranker
 from store.text import CJK_RE, bigrams, doc_terms, is_cjk, normalize, stem, words
 
 MAX_QUERY_CHARS = 2000
@@ -51,7 +52,8 @@ GROWTH = 5  # each further fetch takes this many times more rows per statement
 FETCHES = 4  # at most: 20, 100, 500, 2,500 rows per statement (the last page of a query ends there)
 MAX_STATEMENTS = 8  # per fetch
 NARROW_ENOUGH = 20  # expected facts left, under word independence, to stop adding common groups
-COMMON_SHARE = 0.02  # a group in more than this share of the facts is common
+COMMON_SHARE = 0.02
+RELATED = 0.8  # weight of a related word (store/data/related-words.txt), times its similarity  # a group in more than this share of the facts is common
 
 STOP_WORDS = frozenset("""
 a about above after again against all am an and any are aren as at be because been before being
@@ -115,6 +117,9 @@ class Group:
     cjk: dict[tuple[str, ...], str]  # alt -> the Chinese run it must hold contiguously
     df: int
     idf: float
+    related: frozenset = frozenset()  # alts that are only related words (expensive -> cost)
+    lexical: bool = True  # some index word stands for the word itself (not only related words)
+    counts: bool = True  # counts toward the confidence threshold
 
 
 @dataclass
@@ -124,6 +129,7 @@ class Plan:
 
     groups: list[Group]
     missing: list[str]
+    question: bool = False  # four content words or more: a question in the user's own words
 
 
 @dataclass
@@ -152,12 +158,20 @@ def _alt_expr(alt: tuple[str, ...]) -> str:
 
 
 def _group_expr(group: Group) -> str:
-    return "(" + " OR ".join(_alt_expr(a) for a in group.alts) + ")"
+    """The group as an FTS5 expression: the words that stand for it as written (related words
+    only rank the candidates these find, they do not fetch any)."""
+    return "(" + " OR ".join(_alt_expr(a) for a in group.alts if a not in group.related) + ")"
 
 
 def _threshold(groups: list[Group]) -> float:
     """The share of the query's weight a fact must hold to be an answer at all."""
     return 0.5 if len(groups) <= 2 else 0.4
+
+
+def _floor(groups: list[Group]) -> float:
+    """The weight a fact must hold, in words as written (related words help ranking only)."""
+    counted = [g for g in groups if g.counts]
+    return _threshold(counted) * sum(g.idf for g in counted) if counted else math.inf
 
 
 @lru_cache(maxsize=4096)
@@ -174,6 +188,7 @@ class _Features:
     row: tuple
     norm: str  # the fact's normalised text
     matched: float = 0.0  # the query's weight the fact holds, in its text, heading or title
+    lexical: float = 0.0  # ... not counting related words
     in_text: float = 0.0  # ... in its own text
     heading: float = 0.0  # ... in its heading or title
     exact: float = 0.0  # ... as written (or as the other name of the same thing)
@@ -188,7 +203,8 @@ class _Features:
 
 def _match_plans(groups: list[Group]) -> list[tuple[float, list]]:
     """Per group: its idf and its alternatives, best first, each with the Chinese run it must hold."""
-    return [(g.idf, sorted(((w, alt, g.cjk.get(alt)) for alt, w in g.alts.items()), reverse=True))
+    return [(g.idf, sorted(((w, alt, g.cjk.get(alt), alt in g.related) for alt, w in g.alts.items()),
+                           reverse=True))
             for g in groups]
 
 
@@ -207,6 +223,7 @@ class Searcher:
         self._lock = threading.Lock()
         self._local = threading.local()
         self._heading_cache: dict[tuple[int, str], tuple[set[str], str]] = {}
+        self._reranker = Reranker() if getattr(index, "semantic", False) else None
 
     # vocabulary snapshot ---------------------------------------------------------------
     def _current(self, conn) -> _Vocab:
@@ -220,17 +237,17 @@ class Searcher:
         with self._lock:
             if self._vocab is None or self._vocab.generation < generation:
                 self._vocab = self._load_vocab(conn, generation, self.index.glossary_files,
-                                               self.index.alias_files)
+                                               self.index.alias_files, self.index.related_words)
                 self._heading_cache = {}
         self._local.data_version = data_version
         return self._vocab
 
     @staticmethod
-    def _load_vocab(conn, generation: int, glossary_files=(), alias_files=()) -> _Vocab:
+    def _load_vocab(conn, generation: int, glossary_files=(), alias_files=(), related_words=True) -> _Vocab:
         df = dict(conn.execute("SELECT term, df FROM vocab"))
         n_facts = conn.execute("SELECT count(*) FROM facts").fetchone()[0]
         learned = [(c, e) for c, e in conn.execute("SELECT cjk, english FROM aliases")]
-        lex = lexicon_mod.load(learned, glossary_files, alias_files)
+        lex = lexicon_mod.load(learned, glossary_files, alias_files, related_words)
         # typo targets: the index's words and the glossary's ("oversubscirbed" -> oversubscribed)
         by_length: dict[int, list[str]] = {}
         for term in set(df).union(k[0] for k in lex.equivalents if len(k) == 1):
@@ -332,7 +349,9 @@ class Searcher:
             if all(t in v.df for t in flat):
                 alts.setdefault(tuple(dict.fromkeys(flat)), weight)
 
-    def _group(self, v: _Vocab, unit: tuple[str, ...], last: bool) -> Group:
+    def _group(self, v: _Vocab, unit: tuple[str, ...], last: bool, related: bool = False) -> Group:
+        """The group of a unit; with `related`, also the words related to it (always for a word no
+        index word stands for)."""
         alts: dict[tuple[str, ...], float] = {}
         cjk: dict[tuple[str, ...], str] = {}
         self._add_term(v, alts, cjk, unit, 1.0)
@@ -354,12 +373,21 @@ class Searcher:
             if not alts and len(s) >= 9:  # oversubscribed -> oversubscription
                 for term in self._prefixed(v, s[:-2], 5):
                     alts.setdefault((term,), 0.7)
-        if len(alts) > MAX_ALTS:
+        lexical = bool(alts)
+        near: dict[tuple[str, ...], float] = {}
+        if len(unit) == 1 and (related or not lexical):
+            for term, similarity in v.lexicon.related.get(unit[0], ()):
+                if term in v.df and (term,) not in alts:
+                    near[(term,)] = RELATED * similarity
+        if len(alts) + len(near) > MAX_ALTS:
             keep = sorted(alts, key=lambda a: (-alts[a], -min(v.df.get(t, 0) for t in a)))[:MAX_ALTS]
             alts = {a: alts[a] for a in keep}
-        df = min(v.n_facts, sum(min(v.df.get(t, 0) for t in alt) for alt in alts))
+            near = dict(sorted(near.items(), key=lambda kv: -kv[1])[:max(0, MAX_ALTS - len(alts))])
+        # a group weighs by the words that stand for it as written; by its related words only when
+        # it has nothing else
+        df = min(v.n_facts, sum(min(v.df.get(t, 0) for t in alt) for alt in (alts or near)))
         idf = math.log(1 + (v.n_facts - df + 0.5) / (df + 0.5))
-        return Group(" ".join(unit), alts, cjk, df, idf)
+        return Group(" ".join(unit), {**alts, **near}, cjk, df, idf, related=frozenset(near), lexical=lexical)
 
     def _tokens(self, v: _Vocab, text: str) -> list[str]:
         """The query's words without conversation words; Chinese runs cut into the words the index
@@ -391,15 +419,15 @@ class Searcher:
                 i += 1
         return list(dict.fromkeys(units))
 
-    def _unit_groups(self, v: _Vocab, unit: tuple[str, ...], last: bool) -> list[Group]:
+    def _unit_groups(self, v: _Vocab, unit: tuple[str, ...], last: bool, related: bool) -> list[Group]:
         """The group of a unit; a glossary phrase that nothing in the index stands for is planned
         as its shorter phrases and words instead ("optical devices" -> optical, device(s))."""
-        group = self._group(v, unit, last)
+        group = self._group(v, unit, last, related)
         if group.alts or len(unit) == 1:
             return [group]
         parts = [p for p in self._units(v, list(unit), longest=len(unit) - 1) if not _is_stop(p)]
         return [g for i, part in enumerate(parts)
-                for g in self._unit_groups(v, part, last and i == len(parts) - 1)]
+                for g in self._unit_groups(v, part, last and i == len(parts) - 1, related)]
 
     def plan(self, v: _Vocab, query: str) -> Plan:
         text = normalize(query[:MAX_QUERY_CHARS])
@@ -407,25 +435,30 @@ class Searcher:
 
         content = [u for u in units if not _is_stop(u)] or units
         prefix_ok = bool(text) and not text[-1].isspace()
+        # a question in the user's own words: every word also brings its related words
+        question = len(content) >= LONG_QUERY
         groups = []
         for u in content:
-            groups.extend(self._unit_groups(v, u, last=prefix_ok and u == content[-1]))
+            groups.extend(self._unit_groups(v, u, last=prefix_ok and u == content[-1], related=question))
         if len(groups) > MAX_GROUPS:  # a pasted paragraph: keep its most telling known words
-            keep = set(map(id, sorted(groups, key=lambda g: (not g.alts, -g.idf))[:MAX_GROUPS]))
+            keep = set(map(id, sorted(groups, key=lambda g: (not g.lexical, -g.idf))[:MAX_GROUPS]))
             groups = [g for g in groups if id(g) in keep]
-        missing = [g.surface for g in groups if not g.alts]
-        known = [g for g in groups if g.alts]
+        missing = [g.surface for g in groups if not g.lexical]
+        known = [g for g in groups if g.lexical]
         if known and len(known) >= len(missing):
-            # as many words that facts hold as words none does: answer from the known ones
-            return Plan(known, missing)
+            # as many words that facts hold as words none does: answer from the known ones (the
+            # related words of the others still help to rank, but not to reach the threshold)
+            for g in groups:
+                g.counts = g.lexical
+            return Plan([g for g in groups if g.alts], missing, question)
         if len(groups) >= LONG_QUERY and known:
             # in a question or a pasted sentence a word the index lacks is one word among many,
             # not the rarest of all: it weighs like the average known word
             average = sum(g.idf for g in known) / len(known)
             for g in groups:
-                if not g.alts:
+                if not g.lexical:
                     g.idf = average
-        return Plan(groups, missing)
+        return Plan(groups, missing, question)
 
     # candidates ------------------------------------------------------------------------
     def _candidates(self, conn, groups: list[Group], want: int, n_facts: int,
@@ -434,13 +467,13 @@ class Searcher:
         ones), at most `per_statement` per FTS5 statement; and whether that is every candidate
         there is (no statement was cut by its limit and `want` was not reached: a larger fetch
         would find the same)."""
-        active = sorted((g for g in groups if g.alts and g.df > 0), key=lambda g: g.df)
+        active = sorted((g for g in groups if g.lexical and g.alts and g.df > 0), key=lambda g: g.df)
         if not active:
             return [], True
         found: dict[int, None] = {}
         cut = False
         statements: set[tuple[int, ...]] = set()
-        floor = _threshold(groups) * sum(g.idf for g in groups)
+        floor = _floor(groups)
 
         def narrowed(combo: tuple[int, ...]) -> tuple[int, ...]:
             """The groups worth sending to FTS5: rarest first, leaving out a common group once the
@@ -512,7 +545,7 @@ class Searcher:
             v = self._current(conn)
             plan = self.plan(v, query)
             groups = plan.groups
-            ranked = self._ranked(conn, v, groups, offset + limit + 1)
+            ranked = self._ranked(conn, v, groups, offset + limit + 1, query if plan.question else None)
         finally:
             conn.execute("COMMIT")
         page = ranked[offset:offset + limit]
@@ -520,7 +553,8 @@ class Searcher:
         took = (time.perf_counter() - started) * 1000
         return SearchResult(query, took, hits, has_more=len(ranked) > offset + limit, missing=plan.missing)
 
-    def _ranked(self, conn, v: _Vocab, groups: list[Group], need: int) -> list[tuple[float, tuple]]:
+    def _ranked(self, conn, v: _Vocab, groups: list[Group], need: int,
+                question: str | None = None) -> list[tuple[float, tuple]]:
         """The query's answers in one fixed order, at least `need` of them when there are that
         many: the first fetch's candidates ranked, then those a fetch GROWTH times larger adds,
         ranked, and so on, until a fetch finds every candidate there is, or adds no answer (facts
@@ -534,7 +568,7 @@ class Searcher:
             ids, complete = self._candidates(conn, groups, want, v.n_facts, per_statement)
             new = [i for i in ids if i not in seen]
             seen.update(new)
-            answers = self._rank(groups, self._rows(conn, new))
+            answers = self._rank(groups, self._rows(conn, new), question, v.generation)
             ranked.extend(answers)
             if complete or not answers or len(ranked) >= need:
                 break
@@ -553,24 +587,30 @@ class Searcher:
                 f" WHERE f.id IN ({','.join('?' * len(chunk))})", chunk))
         return rows
 
-    def _rank(self, groups: list[Group], rows: list) -> list[tuple[float, tuple]]:
-        """Candidates that reach the confidence threshold, best first: (score, row)."""
+    def _rank(self, groups: list[Group], rows: list, question: str | None = None,
+              generation: int = 0) -> list[tuple[float, tuple]]:
+        """Candidates that reach the confidence threshold, best first: (score, row). For a
+        `question`, each also gets its semantic similarity bonus (store/semantic.py)."""
         if not groups or not rows:
             return []
         total = sum(g.idf for g in groups) or 1.0
-        floor = _threshold(groups) * total
+        floor = _floor(groups)
         plans = _match_plans(groups)
         pairs = [f"{a.surface} {b.surface}" for a, b in zip(groups, groups[1:])
                  if a.surface.isascii() and b.surface.isascii()]
         passing = []
         for row in rows:
             features = self._features(plans, pairs, row)
-            if features is not None and features.matched >= floor:
+            if features is not None and features.lexical >= floor:
                 passing.append(features)
         if not passing:
             return []
         similarity = _similarity(" ".join(g.surface for g in groups), [f.norm for f in passing])
-        scored = [(round(f.score(total, sim), 4), f.published, -f.fid, f.row) for f, sim in zip(passing, similarity)]
+        bonus = [0.0] * len(passing)
+        if question and self._reranker is not None:
+            bonus = self._reranker.bonuses(generation, question, [(f.fid, f.row[1]) for f in passing])
+        scored = [(round(f.score(total, sim) + b, 4), f.published, -f.fid, f.row)
+                  for f, sim, b in zip(passing, similarity, bonus)]
         # ties: the newer article first, then the article's earlier (more general) fact
         scored.sort(key=lambda s: (s[0], s[1], s[2]), reverse=True)
         return [(s[0], s[3]) for s in scored]
@@ -585,8 +625,8 @@ class Searcher:
         f = _Features(fid, published, row, norm)
         in_body_alts: list[tuple[float, tuple[str, ...]]] = []
         for idf, alts in plans:
-            best, body_best, body_alt, heading_best = 0.0, 0.0, (), 0.0
-            for weight, alt, run in alts:
+            best, body_best, body_alt, heading_best, lexical = 0.0, 0.0, (), 0.0, 0.0
+            for weight, alt, run, related in alts:
                 if weight <= best and weight <= body_best:
                     break
                 in_body = all(t in text_terms for t in alt)
@@ -595,6 +635,8 @@ class Searcher:
                 if run and run not in heading_norm and run not in norm:
                     weight *= 0.6  # the characters are there, but not side by side
                 best = max(best, weight)
+                if not related:
+                    lexical = max(lexical, weight)
                 if in_body and weight > body_best:
                     body_best, body_alt = weight, alt
                 if not in_body or all(t in heading_terms for t in alt):
@@ -602,6 +644,7 @@ class Searcher:
             if not best:
                 continue
             f.matched += idf * best
+            f.lexical += idf * lexical
             if body_best:  # the fact's own text says it (in whichever of the group's words)
                 f.in_text += idf * body_best
                 in_body_alts.append((idf, body_alt))

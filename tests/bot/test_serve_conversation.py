@@ -32,6 +32,7 @@ TABLE = [
     ("微软 利润率", "profit margins"),
     ("微軟 Azure", "Azure"),
     ("賽力斯 募資", "Seres Automotive raised 14 billion HKD"),
+    ("how much cash did seres get from going public", "Seres Automotive raised 14 billion HKD"),
 ]
 
 
