@@ -283,3 +283,19 @@ def test_factbot_reload_from_the_command_line_goes_into_the_shared_corpus(databa
     assert result.returncode == 1
     assert result.stderr.strip().startswith("Error: reload not run: PostgreSQL is unreachable (")
     assert result.stderr.strip().endswith("; nothing changed") and "Traceback" not in result.stderr
+
+
+def test_the_database_password_never_reaches_the_log(tmp_path):
+    import io
+    import logging
+
+    from bot.app import configure_logging
+    from bot.config import Settings
+
+    stream = io.StringIO()
+    handler = configure_logging(Settings(database_url="postgresql://factbot:s3cr3t-pw@db.internal/factbot"), stream)
+    try:
+        logging.getLogger("factbot.test").error("cannot reach postgresql://factbot:s3cr3t-pw@db.internal/factbot")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert "s3cr3t-pw" not in stream.getvalue() and "[redacted]" in stream.getvalue()

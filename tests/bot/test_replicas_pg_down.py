@@ -44,6 +44,12 @@ def test_postgresql_down_searches_answer_reloads_refuse_and_after_it_is_back_eve
         a.event(event_callback(mention(f"<@{BOT_USER_ID}> fairwater 2", ts=_ts(1), channel="C0DOWNEV"), event_id="Ev0DOWN1"))
         slack.wait_for("chat.postMessage", channel="C0DOWNEV")
         _wait_log(a, "event Ev0DOWN1: claim not recorded, answering anyway: PostgreSQL is unreachable")
+        # its retry to the same replica is still caught, by the replica's own memory
+        a.event(event_callback(mention(f"<@{BOT_USER_ID}> fairwater 2", ts=_ts(1), channel="C0DOWNEV"),
+                               event_id="Ev0DOWN1"), retry_num=1)
+        _wait_log(a, "event Ev0DOWN1 delivered again (retry 1): acknowledged, not answered again")
+        _marker(a, slack, "C0DOWNMARK")
+        assert len(slack.calls_to("chat.postMessage", channel="C0DOWNEV")) == 1
         (a.folder / "seeds" / "030_catl.txt").write_text(NEW_SEED, "utf-8")
         a.command("/factbot", "reload", slack.response_url("down-reload"), user=ADMIN)
         _, refusal = slack.wait_for("response/down-reload", count=2, timeout=30)
