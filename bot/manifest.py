@@ -6,8 +6,9 @@ Socket Mode when SLACK_APP_TOKEN is set or no URL is given; otherwise every requ
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
+
+import yaml
 
 from bot.config import Settings
 from handlers.render import MAIN_COMMAND
@@ -95,47 +96,6 @@ def to_json(manifest: dict[str, Any]) -> str:
     return json.dumps(manifest, indent=2, ensure_ascii=False)
 
 
-_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_ .,()'/-]*$")
-_RESERVED = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
-
-
-def _scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, (int, float)):
-        return json.dumps(value)
-    text = str(value)
-    if _PLAIN.match(text) and text.lower() not in _RESERVED and not text.endswith(" ") and ": " not in text:
-        return text
-    return json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML double-quoted scalar
-
-
-def to_yaml(value: Any, indent: int = 0) -> str:
-    """A readable YAML rendering (block style; strings quoted when YAML could misread them)."""
-    pad = "  " * indent
-    lines: list[str] = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(item, (dict, list)) and item:
-                lines.append(f"{pad}{key}:")
-                lines.append(to_yaml(item, indent + 1))
-            elif isinstance(item, (dict, list)):
-                lines.append(f"{pad}{key}: {'{}' if isinstance(item, dict) else '[]'}")
-            else:
-                lines.append(f"{pad}{key}: {_scalar(item)}")
-    elif isinstance(value, list):
-        for item in value:
-            if isinstance(item, dict) and item:
-                inner = to_yaml(item, indent + 1).split("\n")
-                lines.append(f"{pad}- {inner[0].lstrip()}")
-                lines.extend(inner[1:])
-            elif isinstance(item, list) and item:
-                lines.append(f"{pad}-")
-                lines.append(to_yaml(item, indent + 1))
-            else:
-                lines.append(f"{pad}- {_scalar(item)}")
-    else:
-        lines.append(f"{pad}{_scalar(value)}")
-    return "\n".join(lines)
+def to_yaml(manifest: dict[str, Any]) -> str:
+    """The manifest as block-style YAML, keys in the manifest's order (PyYAML quotes what YAML could misread)."""
+    return yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100).rstrip("\n")
