@@ -10,41 +10,31 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from typing import Any, Callable
 
+from cachetools import TTLCache
 from slack_bolt import App, BoltResponse
 
 
 class SeenEvents:
-    """A thread-safe set of keys that forgets each key `ttl` seconds after it was added."""
+    """The event_ids this process has seen: a cachetools.TTLCache (each key forgotten `ttl` seconds
+    after it was added, the oldest dropped beyond `max_size`) behind a lock."""
 
     def __init__(self, ttl: float = 3600.0, max_size: int = 50_000, clock: Callable[[], float] = time.monotonic):
-        self.ttl = ttl
-        self.max_size = max_size
-        self._clock = clock
-        self._seen: "OrderedDict[str, float]" = OrderedDict()
+        self._seen: TTLCache = TTLCache(maxsize=max_size, ttl=ttl, timer=clock)
         self._lock = threading.Lock()
 
-    def first_time(self, key: str) -> bool:
+    def claim(self, key: str) -> bool:
         """True the first time `key` is offered (within ttl), False for every repeat."""
-        now = self._clock()
         with self._lock:
-            while self._seen:
-                oldest, added = next(iter(self._seen.items()))
-                if now - added < self.ttl and len(self._seen) < self.max_size:
-                    break
-                self._seen.popitem(last=False)
             if key in self._seen:
                 return False
-            self._seen[key] = now
+            self._seen[key] = True
             return True
-
-    def claim(self, key: str) -> bool:
-        return self.first_time(key)
 
     def __len__(self) -> int:
         with self._lock:
+            self._seen.expire()
             return len(self._seen)
 
 

@@ -35,11 +35,11 @@ def test_strip_shell_mention():
 def test_seen_events_forget_after_ttl_and_cap_their_size():
     now = [0.0]
     seen = SeenEvents(ttl=10, max_size=3, clock=lambda: now[0])
-    assert seen.first_time("a") and not seen.first_time("a")
+    assert seen.claim("a") and not seen.claim("a")
     now[0] = 11
-    assert seen.first_time("a")
+    assert seen.claim("a")
     for key in "bcde":
-        seen.first_time(key)
+        seen.claim(key)
     assert len(seen) <= 3
 
 
@@ -50,7 +50,7 @@ def test_seen_events_are_thread_safe():
 
     def racer():
         barrier.wait(timeout=5)
-        wins.append(seen.first_time("Ev1"))
+        wins.append(seen.claim("Ev1"))
 
     threads = [threading.Thread(target=racer) for _ in range(16)]
     for t in threads:
