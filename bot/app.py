@@ -19,6 +19,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from bot.config import Settings
 from handlers import actions, commands, events, feedback, home, middleware, shortcuts
 from handlers.core import Factbot
+from handlers.delivery import error_code
 
 
 # Web API methods that may safely be sent twice: reads, and writes that set a state (views.publish,
@@ -288,18 +289,9 @@ def boot(settings: Settings, *required: str) -> tuple[App, Any]:
     try:
         app = create_app(settings, index, claims=claims, records=records)
     except (BoltError, SlackApiError) as exc:
-        response = getattr(exc, "response", None)
-        code = response.get("error") if response is not None and hasattr(response, "get") else None
-        reason = code or _reason(exc)
+        reason = error_code(exc) or type(exc).__name__
         raise StartupError(f"Slack did not accept SLACK_BOT_TOKEN (auth.test at {settings.slack_api_url}: {reason})") from None
     except OSError as exc:
         raise StartupError(f"cannot reach the Slack Web API at {settings.slack_api_url} ({type(exc).__name__})") from None
     return app, index
 
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc)
-    match = re.search(r"auth\.test API error: ([a-z_]+)|'error': '([a-z_]+)'", text)
-    if match:
-        return match.group(1) or match.group(2)
-    return type(exc).__name__

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from handlers import render
+from handlers.delivery import describe_error
 from handlers.markup import clean_text, event_text  # noqa: F401 (the question in a Slack message)
 from handlers.render import MAIN_COMMAND, Message
 
@@ -145,7 +146,7 @@ class Factbot:
         try:
             user = client.users_info(user=user_id).get("user") or {}
         except Exception as exc:  # SlackApiError, connection errors: not an admin then
-            log.warning("users.info for %s failed: %s", user_id, _error_name(exc))
+            log.warning("users.info for %s failed: %s", user_id, describe_error(exc))
             return False
         # deleted users, bots and guests (multi-channel: is_restricted, single-channel: is_ultra_restricted)
         # are never admins, whatever else their profile says
@@ -184,7 +185,7 @@ class Factbot:
             try:
                 deliver(message)
             except Exception as exc:
-                log.error("could not deliver a reload message to %s: %s", actor, _error_name(exc))
+                log.error("could not deliver a reload message to %s: %s", actor, describe_error(exc))
 
         def job() -> None:
             send(render.render_notice(RELOADING))
@@ -194,13 +195,3 @@ class Factbot:
         thread.start()
         return thread
 
-
-def _error_name(exc: BaseException) -> str:
-    """A short description of a Web API failure that carries no token (the API's error code)."""
-    response = getattr(exc, "response", None)
-    try:
-        if response is not None and response.get("error"):
-            return f"{type(exc).__name__}: {response.get('error')}"
-    except Exception:
-        pass
-    return type(exc).__name__

@@ -7,14 +7,39 @@ bot carries on.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from slack_sdk.webhook import WebhookClient
 
-from handlers.core import _error_name
 from handlers.render import Message
 
 log = logging.getLogger("factbot.handlers")
+
+# Bolt reports a failed auth.test in its message text, not in a response
+_CODE_IN_TEXT = re.compile(r"API error: ([a-z_]+)|'error': '([a-z_]+)'")
+
+
+def error_code(exc: BaseException) -> str | None:
+    """The Web API's error code a failure carries ("ratelimited", "not_in_channel"), or None.
+
+    From the response of a SlackApiError, else from the code named in the message (Bolt's
+    auth.test failure). Never the request, so never a token."""
+    response = getattr(exc, "response", None)
+    try:
+        code = response.get("error") if response is not None and hasattr(response, "get") else None
+    except Exception:  # a response that cannot be read as a dict
+        code = None
+    if code:
+        return str(code)
+    match = _CODE_IN_TEXT.search(str(exc))
+    return (match.group(1) or match.group(2)) if match else None
+
+
+def describe_error(exc: BaseException) -> str:
+    """A short description of a failure for the log: "SlackApiError: ratelimited", or the exception's name."""
+    code = error_code(exc)
+    return f"{type(exc).__name__}: {code}" if code else type(exc).__name__
 
 
 def post_response(client: Any, response_url: str | None, message: Message | None, *, ephemeral: bool = True,
@@ -45,7 +70,7 @@ def post_response(client: Any, response_url: str | None, message: Message | None
     try:
         resp = webhook.send_dict(body)
     except Exception as exc:
-        log.error("posting to the response_url failed: %s", _error_name(exc))
+        log.error("posting to the response_url failed: %s", describe_error(exc))
         return False
     if resp.status_code != 200:
         log.error("the response_url answered %s: %s", resp.status_code, str(resp.body)[:200])
@@ -65,7 +90,5 @@ def post_message(client: Any, channel: str, message: Message, thread_ts: str | N
     try:
         return client.chat_postMessage(**kwargs).data
     except Exception as exc:
-        log.error("chat.postMessage to %s failed: %s", channel, _error_name(exc))
-        response = getattr(exc, "response", None)
-        error = response.get("error") if response is not None and hasattr(response, "get") else None
-        return {"ok": False, "error": error or type(exc).__name__}
+        log.error("chat.postMessage to %s failed: %s", channel, describe_error(exc))
+        return {"ok": False, "error": error_code(exc) or type(exc).__name__}

@@ -20,7 +20,8 @@ from slack_bolt import Ack, App
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock, HeaderBlock
 from slack_sdk.models.views import View
 
-from handlers.core import REFUSAL, Factbot, _error_name
+from handlers.core import REFUSAL, Factbot
+from handlers.delivery import describe_error
 from handlers.render import MAIN_COMMAND, Message, _chunk_lines, clip_escaped, context, escape, render_notice, section
 from handlers.shortcuts import FIND_FACTS_NAME
 
@@ -66,7 +67,7 @@ def publish(bot: Factbot, cache: Any, client: Any, user: str, notice: Message | 
         client.views_publish(user_id=user, view=view)
         return True
     except Exception as exc:
-        log.error("views.publish for %s failed: %s", user, _error_name(exc))
+        log.error("views.publish for %s failed: %s", user, describe_error(exc))
         return False
 
 

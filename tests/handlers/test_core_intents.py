@@ -58,3 +58,18 @@ def test_seen_events_are_thread_safe():
     for t in threads:
         t.join(timeout=5)
     assert wins.count(True) == 1 and len(wins) == 16
+
+
+def test_one_helper_reads_a_web_api_error_code():
+    from slack_bolt.error import BoltError
+    from slack_sdk.errors import SlackApiError
+    from slack_sdk.web import SlackResponse
+
+    from handlers.delivery import describe_error, error_code
+
+    response = SlackResponse(client=None, http_verb="POST", api_url="https://slack.com/api/chat.postMessage",
+                             req_args={}, data={"ok": False, "error": "not_in_channel"}, headers={}, status_code=200)
+    assert error_code(SlackApiError("failed", response)) == "not_in_channel"
+    assert describe_error(SlackApiError("failed", response)) == "SlackApiError: not_in_channel"
+    assert error_code(BoltError("The auth.test API error: invalid_auth")) == "invalid_auth"
+    assert error_code(ConnectionRefusedError()) is None and describe_error(TimeoutError()) == "TimeoutError"
