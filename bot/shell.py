@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from handlers.core import RELOADING, Factbot, clean_text, parse_intent, strip_shell_mention
+from handlers.core import Factbot, clean_text, parse_intent, strip_shell_mention
 from handlers.render import MAIN_COMMAND, MORE_ACTION, Message, blocks_to_text, decode_value, escape, render_notice
 
 PROMPT = "factbot> "
@@ -64,8 +64,8 @@ class Shell:
         else:
             intent = parse_intent(clean_text(strip_shell_mention(line) if line.startswith("@") else line))
         if intent.kind == "reload":
-            self.show(render_notice(RELOADING))
-            self.show(self.bot.reload(actor="shell", wait=True))
+            for message in self.bot.reload_messages(actor="shell", wait=True):
+                self.show(message)
             return True
         self.show(self.bot.respond_to(intent, share=False, more=True))
         return True

@@ -11,7 +11,7 @@ from slack_bolt import Ack, App
 
 from handlers.core import REFUSAL, Asker, Factbot, clean_text, parse_intent
 from handlers.delivery import post_response
-from handlers.render import MAIN_COMMAND, render_notice
+from handlers.render import MAIN_COMMAND
 
 
 def register(app: App, bot: Factbot) -> None:
@@ -22,7 +22,11 @@ def register(app: App, bot: Factbot) -> None:
         response_url = command.get("response_url")
 
         if intent.kind == "reload":
-            handle_reload(ack, bot, user, response_url, client)
+            if bot.surely_not_admin(user):
+                ack(response_type="ephemeral", text=REFUSAL)
+                return
+            ack()  # users.info may be asked, and the reload runs: after the acknowledgement
+            bot.request_reload(user, client, deliver=lambda message: post_response(client, response_url, message))
             return
 
         ack()
@@ -32,20 +36,3 @@ def register(app: App, bot: Factbot) -> None:
 
     for name in bot.commands:
         app.command(name)(on_command)
-
-
-def handle_reload(ack: Ack, bot: Factbot, user: str | None, response_url: str | None, client: Any) -> None:
-    """`/factbot reload`: admins only. Acknowledged at once; "Reloading…" and the report follow on the
-    response_url, sent one after the other from one thread."""
-
-    def deliver(message: Any) -> None:
-        post_response(client, response_url, message)
-
-    if not bot.settings.admins_from_workspace and not (user and user in bot.settings.admin_users):
-        ack(response_type="ephemeral", text=REFUSAL)
-        return
-    ack()  # asking users.info may take a moment: it is asked after the acknowledgement
-    if bot.is_admin(user, client):
-        bot.reload_in_background(actor=f"slack:{user}", deliver=deliver)
-    else:
-        post_response(client, response_url, render_notice(REFUSAL))

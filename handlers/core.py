@@ -10,7 +10,7 @@ import logging
 import re
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from handlers import render
 from handlers.delivery import describe_error
@@ -135,13 +135,20 @@ class Factbot:
 
     # -- reload --
 
+    def surely_not_admin(self, user_id: str | None) -> bool:
+        """True when `user_id` cannot be an admin and Slack need not be asked: not in FACTBOT_ADMIN_USERS,
+        and FACTBOT_WORKSPACE_ADMINS off (a slash command then refuses in its acknowledgement)."""
+        if not user_id or not isinstance(user_id, str):
+            return True
+        return user_id not in self.settings.admin_users and not self.settings.admins_from_workspace
+
     def is_admin(self, user_id: str | None, client: Any = None) -> bool:
         """In FACTBOT_ADMIN_USERS, or (opt-in FACTBOT_WORKSPACE_ADMINS) a workspace admin/owner per users.info."""
-        if not user_id or not isinstance(user_id, str):
+        if self.surely_not_admin(user_id):
             return False
         if user_id in self.settings.admin_users:
             return True
-        if not self.settings.admins_from_workspace or client is None:
+        if client is None:
             return False
         try:
             user = client.users_info(user=user_id).get("user") or {}
@@ -153,6 +160,19 @@ class Factbot:
         if any(user.get(flag) for flag in ("deleted", "is_bot", "is_restricted", "is_ultra_restricted")):
             return False
         return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+
+    def request_reload(self, user_id: str | None, client: Any, deliver: Callable[[Message], Any]) -> bool:
+        """A reload asked for from Slack (command, mention, DM, Home button), the one route for all of them.
+
+        An admin's runs after the acknowledgement: "Reloading…" and the report are handed to `deliver`
+        from one thread; anyone else is handed the refusal and nothing is reloaded. True when it runs.
+        """
+        if not self.is_admin(user_id, client):
+            log.warning("reload asked by %s, who is not an admin: refused", user_id)
+            deliver(render.render_notice(REFUSAL))
+            return False
+        self.reload_in_background(actor=f"slack:{user_id}", deliver=deliver)
+        return True
 
     def reload(self, actor: str, wait: bool = False, progress: Any = None) -> Message:
         """Run a reload now and return its report as a message (or the "busy" notice)."""
@@ -175,23 +195,22 @@ class Factbot:
         log.info("reload by %s: %s articles, %s facts, ok=%s", actor, report.articles, report.facts, report.ok)
         return render.render_reload_report(report)
 
+    def reload_messages(self, actor: str, wait: bool = False) -> Iterator[Message]:
+        """What a reload says, in order: "Reloading…" (before it starts), then its report."""
+        yield render.render_notice(RELOADING)
+        yield self.reload(actor, wait=wait)
+
     def reload_in_background(self, actor: str, deliver: Callable[[Message], Any]) -> threading.Thread:
-        """After the request was acknowledged: in one thread, deliver "Reloading…", reload, deliver the report.
-
-        One thread sends both, one after the other, so the report cannot overtake the notice.
-        """
-
-        def send(message: Message) -> None:
-            try:
-                deliver(message)
-            except Exception as exc:
-                log.error("could not deliver a reload message to %s: %s", actor, describe_error(exc))
+        """In a thread: deliver "Reloading…", reload, deliver the report, one after the other, so that
+        the report cannot overtake the notice."""
 
         def job() -> None:
-            send(render.render_notice(RELOADING))
-            send(self.reload(actor))
+            for message in self.reload_messages(actor):
+                try:
+                    deliver(message)
+                except Exception as exc:
+                    log.error("could not deliver a reload message to %s: %s", actor, describe_error(exc))
 
         thread = threading.Thread(target=job, name="factbot-reload", daemon=True)
         thread.start()
         return thread
-

@@ -14,9 +14,8 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 
-from handlers.core import REFUSAL, Asker, Factbot, event_text, parse_intent
+from handlers.core import Asker, Factbot, event_text, parse_intent
 from handlers.delivery import post_message
-from handlers.render import render_notice
 from handlers.uploads import share_files
 
 
@@ -61,13 +60,7 @@ def converse(bot: Factbot, client: Any, event: dict, thread_ts: str | None) -> N
         return
     intent = parse_intent(event_text(event))
     if intent.kind == "reload":
-        if bot.is_admin(user, client):
-            bot.reload_in_background(
-                actor=f"slack:{user}",
-                deliver=lambda message: post_message(client, channel, message, thread_ts),
-            )
-        else:
-            post_message(client, channel, render_notice(REFUSAL), thread_ts)
+        bot.request_reload(user, client, deliver=lambda message: post_message(client, channel, message, thread_ts))
         return
     asker = Asker(user, channel) if user else None
     post_message(client, channel, bot.respond_to(intent, share=False, more=True, asker=asker), thread_ts)

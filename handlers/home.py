@@ -20,9 +20,9 @@ from slack_bolt import Ack, App
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock, HeaderBlock
 from slack_sdk.models.views import View
 
-from handlers.core import REFUSAL, Factbot
+from handlers.core import Factbot
 from handlers.delivery import describe_error
-from handlers.render import MAIN_COMMAND, Message, _chunk_lines, clip_escaped, context, escape, render_notice, section
+from handlers.render import MAIN_COMMAND, Message, _chunk_lines, clip_escaped, context, escape, section
 from handlers.shortcuts import FIND_FACTS_NAME
 
 log = logging.getLogger("factbot.handlers")
@@ -50,13 +50,9 @@ def register(app: App, bot: Factbot) -> None:
         user = (body.get("user") or {}).get("id")
         if not user:
             return
-        if not bot.is_admin(user, client):
-            log.warning("Reload button clicked by %s, who is not an admin: refused", user)
-            publish(bot, cache, client, user, notice=render_notice(REFUSAL))
-            return
-        # "Reloading…", then the report, each at the top of the admin's Home tab
-        bot.reload_in_background(actor=f"slack:{user}",
-                                 deliver=lambda message: publish(bot, cache, client, user, notice=message))
+        # the one reload route: an admin gets "Reloading…", then the report, each at the top of their Home
+        # tab; anyone else (a forged click) the refusal, and nothing is reloaded
+        bot.request_reload(user, client, deliver=lambda message: publish(bot, cache, client, user, notice=message))
 
 
 def publish(bot: Factbot, cache: Any, client: Any, user: str, notice: Message | None = None) -> bool:

@@ -18,8 +18,8 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from handlers.core import Factbot, _error_name
-from handlers.delivery import post_message
+from handlers.core import Factbot
+from handlers.delivery import describe_error, post_message
 from handlers.render import (
     MAX_BLOCKS, MAX_FALLBACK, Message, _chunk_lines, _dicts, clip, clip_escaped, context, escape, render_notice,
     section,
@@ -72,8 +72,8 @@ def add_file(bot: Factbot, client: Any, file_id: str, user: str) -> Message:
     try:
         info = (client.files_info(file=file_id).get("file") or {})
     except Exception as exc:
-        log.error("files.info for %s failed: %s", file_id, _error_name(exc))
-        return render_notice(f"I couldn't look at that file ({escape(_error_name(exc))}); is the `files:read` scope granted?")
+        log.error("files.info for %s failed: %s", file_id, describe_error(exc))
+        return render_notice(f"I couldn't look at that file ({escape(describe_error(exc))}); is the `files:read` scope granted?")
     shown = clip_escaped(info.get("name") or file_id, 200)
     name = export_name(info.get("name"))
     try:
