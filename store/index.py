@@ -3,7 +3,10 @@
 Layout (one SQLite file, WAL mode):
 
     files     path, content hash, counts, errors of its last parse
-    articles  title, source, published, page, file, line
+    articles  title, source, published, page, file, line (one row per article, however many files
+              export it: same title, source and publish time; `file` is one of those files)
+    article_files  every file an article was found in (article, file, line); an article goes
+              when the last file holding it does
     facts     article, position, section, text, citations (JSON list)
     facts_fts FTS5, contentless, detail=none: one column holding the fact's text, section heading,
               article title and source as `store.text.index_text` writes them (Chinese as bigrams)
@@ -185,6 +188,7 @@ TABLES = {  # name -> (columns, primary key); `reloads` survives a rebuild
                "errors": str, "loaded_at": str}, "path"),
     "articles": ({"id": int, "file": str, "line": int, "title": str, "source": str, "published": str,
                   "page": str}, "id"),
+    "article_files": ({"article_id": int, "file": str, "line": int}, ("article_id", "file")),
     "facts": ({"id": int, "article_id": int, "position": int, "section": str, "text": str,
                "citations": str}, "id"),
     "vocab": ({"term": str, "df": int}, "term"),
@@ -194,7 +198,8 @@ TABLES = {  # name -> (columns, primary key); `reloads` survives a rebuild
                  "unchanged": int, "failed": int, "removed": int, "errors": str, "took_ms": float}, "id"),
     "meta": ({"key": str, "value": str}, "key"),
 }
-INDEXES = {"articles": ["file"], "facts": ["article_id"]}
+INDEXES = {"articles": [["file"], ["title", "source", "published"]], "article_files": [["file"]],
+           "facts": [["article_id"]]}
 VIRTUAL = ("facts_terms", "facts_fts")  # dropped in this order
 
 
@@ -205,8 +210,8 @@ def create_schema(db: sqlite_utils.Database) -> None:
     for name, (columns, pk) in TABLES.items():
         if name not in existing:
             db[name].create(columns, pk=pk)
-            for column in INDEXES.get(name, ()):
-                db[name].create_index([column])
+            for columns_ in INDEXES.get(name, ()):
+                db[name].create_index(columns_)
         elif name == "reloads":
             have = {c.name for c in db[name].columns}
             for column, kind in columns.items():
@@ -447,6 +452,7 @@ class Reloader:
                     self._record_failure(conn, name, digest, errors, known)
                 else:
                     if row:
+                        batch.flush()  # files queued before it may hold its articles too
                         self._delete_file(conn, name)
                     n_facts = batch.add_file(name, digest, result)
                     reports[name] = FileReport(name, len(result.articles), n_facts,
@@ -496,18 +502,32 @@ class Reloader:
                          " loaded_at) VALUES (?, NULL, ?, 0, 0, ?, ?)", (name, digest, text, _now()))
 
     def _delete_file(self, conn: sqlite3.Connection, name: str) -> None:
-        rows = conn.execute(
-            "SELECT f.id, f.text, f.section, a.title, a.source, a.id FROM facts f"
-            " JOIN articles a ON a.id = f.article_id WHERE a.file = ?", (name,)).fetchall()
-        bodies: dict[int, str] = {}
-        deletes = []
-        for fid, text, section, title, source, aid in rows:
-            tb = bodies.get(aid) or bodies.setdefault(aid, title_body(title, source))
-            deletes.append(("delete", fid, fact_body(text, section, tb)))
-        conn.executemany("INSERT INTO facts_fts(facts_fts, rowid, body) VALUES (?, ?, ?)", deletes)
-        conn.execute("DELETE FROM facts WHERE article_id IN (SELECT id FROM articles WHERE file = ?)", (name,))
-        conn.execute("DELETE FROM alias_evidence WHERE article_id IN (SELECT id FROM articles WHERE file = ?)", (name,))
-        conn.execute("DELETE FROM articles WHERE file = ?", (name,))
+        """Forget a file: the articles no other file holds go with their facts; the others stay,
+        naming one of the files that still holds them."""
+        aids = [a for (a,) in conn.execute("SELECT article_id FROM article_files WHERE file = ?", (name,))]
+        conn.execute("DELETE FROM article_files WHERE file = ?", (name,))
+        gone = []
+        for aid in aids:
+            other = conn.execute("SELECT file, line FROM article_files WHERE article_id = ? ORDER BY file LIMIT 1",
+                                 (aid,)).fetchone()
+            if other is None:
+                gone.append(aid)
+            else:
+                conn.execute("UPDATE articles SET file = ?, line = ? WHERE id = ? AND file = ?", (*other, aid, name))
+        for start in range(0, len(gone), 500):
+            chunk = gone[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = conn.execute(
+                "SELECT f.id, f.text, f.section, a.title, a.source, a.id FROM facts f"
+                f" JOIN articles a ON a.id = f.article_id WHERE a.id IN ({marks})", chunk).fetchall()
+            bodies: dict[int, str] = {}
+            deletes = []
+            for fid, text, section, title, source, aid in rows:
+                tb = bodies.get(aid) or bodies.setdefault(aid, title_body(title, source))
+                deletes.append(("delete", fid, fact_body(text, section, tb)))
+            conn.executemany("INSERT INTO facts_fts(facts_fts, rowid, body) VALUES (?, ?, ?)", deletes)
+            for table, column in (("facts", "article_id"), ("alias_evidence", "article_id"), ("articles", "id")):
+                conn.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", chunk)
         conn.execute("DELETE FROM files WHERE path = ?", (name,))
 
 
@@ -525,12 +545,33 @@ class _Batch:
         self.fts_rows: list[tuple] = []
         self.evidence: list[tuple] = []
         self.files: list[tuple] = []
+        self.links: list[tuple] = []  # article_files rows
+        self.added: dict[tuple[str, str, str], int] = {}  # (title, source, published) -> id, this reload
+
+    def known_article(self, key: tuple[str, str, str]) -> int | None:
+        """The id of the article with this title, source and publish time, if one is indexed."""
+        aid = self.added.get(key)
+        if aid is None and not self.empty:
+            row = self.conn.execute("SELECT id FROM articles WHERE title = ? AND source = ? AND published = ?",
+                                    key).fetchone()
+            aid = row[0] if row else None
+        return aid
 
     def add_file(self, name: str, digest: str, result: ParseResult) -> int:
+        """Queue a parsed file's articles; one already indexed (from another file, or earlier in
+        this one) only records that this file holds it too. Returns the file's facts."""
         n_facts = 0
         for article in result.articles:
+            n_facts += len(article.facts)
+            key = (article.title, article.source, article.published)
+            aid = self.known_article(key)
+            if aid is not None:
+                self.links.append((aid, name, article.line))
+                continue
             aid = self.next_article
             self.next_article += 1
+            self.added[key] = aid
+            self.links.append((aid, name, article.line))
             self.a_rows.append((aid, article.file, article.line, article.title, article.source,
                                 article.published, article.page))
             tb = title_body(article.title, article.source)
@@ -538,14 +579,13 @@ class _Batch:
                 self.f_rows.append((fid, aid, fact.position, fact.section, fact.text,
                                     "[" + ", ".join(map(str, fact.citations)) + "]"))
                 self.fts_rows.append((fid, fact_body(fact.text, fact.section, tb)))
-            n_facts += len(article.facts)
+            self.facts += len(article.facts)
             if CJK_RE.search(article.title):
                 english = dominant_name(article)
                 if english:
                     self.evidence.append((aid, english, article.title))
         self.files.append((name, digest, None, len(result.articles), n_facts,
                            json.dumps([str(e) for e in result.errors], ensure_ascii=False), _now()))
-        self.facts += n_facts
         if len(self.f_rows) >= 50_000:
             self.flush()
         return n_facts
@@ -580,9 +620,10 @@ class _Batch:
         self.fts_rows.sort()
         c.executemany("INSERT INTO facts_fts(rowid, body) VALUES (?, ?)", self.fts_rows)
         c.executemany("INSERT INTO alias_evidence(article_id, english, title) VALUES (?,?,?)", self.evidence)
+        c.executemany("INSERT OR IGNORE INTO article_files(article_id, file, line) VALUES (?,?,?)", self.links)
         c.executemany("INSERT OR REPLACE INTO files(path, hash, failed_hash, articles, facts, errors, loaded_at)"
                       " VALUES (?,?,?,?,?,?,?)", self.files)
-        self.a_rows, self.f_rows, self.fts_rows, self.evidence, self.files = [], [], [], [], []
+        self.a_rows, self.f_rows, self.fts_rows, self.evidence, self.files, self.links = [], [], [], [], [], []
 
 
 def refresh_vocab(conn: sqlite3.Connection) -> None:

@@ -10,7 +10,7 @@ WORD = "quillonite"  # a word only the second reload adds
 
 
 def _extra(word: str) -> str:
-    return article("新材料龙头扩产", "Xin Lang Cai Jing", "2025-11-21 09:30",
+    return article(f"新材料龙头扩产 {word}", "Xin Lang Cai Jing", "2025-11-21 09:30",
                    f"Core Viewpoint - The company doubled its {word} capacity to 40,000 tonnes [1][2]. "
                    "Group 1: Outlook - Analysts expect shipments to rise next year [3].")
 
