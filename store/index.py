@@ -3,8 +3,9 @@
 Layout (one SQLite file, WAL mode):
 
     files     path, content hash, counts, errors of its last parse
-    articles  title, source, published, page, file, line (one row per article, however many files
-              export it: same title, source and publish time; `file` is one of those files)
+    articles  title, source, published, page, file, line, digest of its facts (one row per article,
+              however many files export it: same title, source, publish time and facts; `file` is
+              one of those files)
     article_files  every file an article was found in (article, file, line); an article goes
               when the last file holding it does
     facts     article, position, section, text, citations (JSON list)
@@ -187,7 +188,7 @@ TABLES = {  # name -> (columns, primary key); `reloads` survives a rebuild
     "files": ({"path": str, "hash": str, "failed_hash": str, "articles": int, "facts": int,
                "errors": str, "loaded_at": str}, "path"),
     "articles": ({"id": int, "file": str, "line": int, "title": str, "source": str, "published": str,
-                  "page": str}, "id"),
+                  "page": str, "digest": str}, "id"),
     "article_files": ({"article_id": int, "file": str, "line": int}, ("article_id", "file")),
     "facts": ({"id": int, "article_id": int, "position": int, "section": str, "text": str,
                "citations": str}, "id"),
@@ -546,14 +547,22 @@ class _Batch:
         self.evidence: list[tuple] = []
         self.files: list[tuple] = []
         self.links: list[tuple] = []  # article_files rows
-        self.added: dict[tuple[str, str, str], int] = {}  # (title, source, published) -> id, this reload
+        self.added: dict[tuple[str, str, str, str], int] = {}  # article_key -> id, this reload
 
-    def known_article(self, key: tuple[str, str, str]) -> int | None:
-        """The id of the article with this title, source and publish time, if one is indexed."""
+    @staticmethod
+    def article_key(article: Article) -> tuple[str, str, str, str]:
+        """Title, source, publish time and a digest of the facts: two exports of one article agree
+        on all four (a version whose facts differ is kept as well, so that nothing is lost)."""
+        facts = json.dumps([(f.section, f.text, f.citations) for f in article.facts], ensure_ascii=False)
+        return (article.title, article.source, article.published,
+                hashlib.blake2b(facts.encode("utf-8"), digest_size=12).hexdigest())
+
+    def known_article(self, key: tuple[str, str, str, str]) -> int | None:
+        """The id of the article indexed with this key, if there is one."""
         aid = self.added.get(key)
         if aid is None and not self.empty:
-            row = self.conn.execute("SELECT id FROM articles WHERE title = ? AND source = ? AND published = ?",
-                                    key).fetchone()
+            row = self.conn.execute("SELECT id FROM articles WHERE title = ? AND source = ? AND published = ?"
+                                    " AND digest = ?", key).fetchone()
             aid = row[0] if row else None
         return aid
 
@@ -563,7 +572,7 @@ class _Batch:
         n_facts = 0
         for article in result.articles:
             n_facts += len(article.facts)
-            key = (article.title, article.source, article.published)
+            key = self.article_key(article)
             aid = self.known_article(key)
             if aid is not None:
                 self.links.append((aid, name, article.line))
@@ -573,7 +582,7 @@ class _Batch:
             self.added[key] = aid
             self.links.append((aid, name, article.line))
             self.a_rows.append((aid, article.file, article.line, article.title, article.source,
-                                article.published, article.page))
+                                article.published, article.page, key[3]))
             tb = title_body(article.title, article.source)
             for fid, fact in zip(self.fact_ids(article.published, len(article.facts)), article.facts):
                 self.f_rows.append((fid, aid, fact.position, fact.section, fact.text,
@@ -612,8 +621,8 @@ class _Batch:
 
     def flush(self) -> None:
         c = self.conn
-        c.executemany("INSERT INTO articles(id, file, line, title, source, published, page)"
-                      " VALUES (?,?,?,?,?,?,?)", self.a_rows)
+        c.executemany("INSERT INTO articles(id, file, line, title, source, published, page, digest)"
+                      " VALUES (?,?,?,?,?,?,?,?)", self.a_rows)
         c.executemany("INSERT INTO facts(id, article_id, position, section, text, citations)"
                       " VALUES (?,?,?,?,?,?)", self.f_rows)
         # FTS5 writes a new segment whenever a rowid is lower than the one before: sort them

@@ -96,3 +96,13 @@ def test_overlapping_generated_exports_are_counted_once(generated, tmp_path):
     assert (report.articles, report.facts) == before == idx.counts()
     assert len(idx.sources()) == before[0]
     idx.close()
+
+
+def test_a_version_whose_facts_differ_is_kept_too(index, seeds):
+    """Same title, source and time but other facts: not the same export, and nothing is lost."""
+    (seeds / "a.txt").write_text(EXTRA, encoding="utf-8")
+    (seeds / "b.txt").write_text(EXTRA.replace("51 billion", "57 billion"), encoding="utf-8")
+    report = index.reload()
+    assert (report.articles, report.facts) == (4, 35)
+    texts = _texts(index, "nvidia data center revenue")
+    assert any("51 billion" in t for t in texts) and any("57 billion" in t for t in texts)
