@@ -154,3 +154,30 @@ def test_an_export_shared_in_a_thread_with_a_mention(bot, slack):
     assert "Added `036_thread.txt`:* 1 article, 3 facts." in reply.all_text()
     assert "Arnstadt" in ask(bot, slack, "arnstadt", "thread-added")
     assert json.loads(json.dumps(reply.blocks))  # valid Block Kit went out
+
+
+def test_with_replicas_an_export_added_on_one_reaches_the_other(slack_api, database_url, tmp_path):
+    """Two `factbot serve` replicas on one PostgreSQL: the export is stored in the shared corpus."""
+    bots = []
+    try:
+        for name in ("a", "b"):
+            env = bot_env(slack_api, tmp_path / name / "factbot.db", copy_seeds(tmp_path / name / "seeds"),
+                          DATABASE_URL=database_url, FACTBOT_ADMIN_USERS=ADMIN)
+            bots.append(HttpBot(env, tmp_path))
+        a, b = bots
+        b.wait_until(lambda: (b.health() or {}).get("ready") is True)
+        info = slack_api.add_file("F0REPLICA1", "030_catl.txt", EXPORT.encode(), user=ADMIN)
+        event = direct_message("", ts="1700004200.000001", user=ADMIN, channel="D0REPLICA", subtype="file_share",
+                               files=[{"id": info["id"], "name": info["name"]}])
+        a.event(event_callback(event))
+        (reply,) = slack_api.wait_for("chat.postMessage", channel="D0REPLICA", timeout=30)
+        assert "Added `030_catl.txt`:* 1 article, 2 facts." in reply.all_text()
+        for n in range(200):  # B follows the corpus version (bounded: 200 asks)
+            if "Debrecen factory starts production" in ask(b, slack_api, "debrecen factory", f"replica-{n}"):
+                break
+        else:
+            raise AssertionError("the other replica never answered the added export")
+        assert a.health()["version"] == b.health()["version"]
+    finally:
+        for bot in bots:
+            bot.stop()
