@@ -70,7 +70,9 @@ def ask(bot, slack, query: str, name: str) -> str:
 
 def test_an_admins_export_is_added_and_answerable_after_the_reply(bot, slack):
     before = bot.health()
+    slack.slow("files.info", 2.0)  # the work after the ack cannot finish before files.info answers
     channel = share(bot, slack, "030_catl.txt", EXPORT.encode())
+    assert slack.calls_to("chat.postMessage", channel=channel) == []  # acknowledged before the work is done
     (reply,) = slack.wait_for("chat.postMessage", channel=channel)
     text = reply.all_text()
     assert "Added `030_catl.txt`:* 1 article, 2 facts." in text
