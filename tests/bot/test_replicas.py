@@ -52,6 +52,15 @@ def _http_bot(slack, database_url, work, name, **extra) -> HttpBot:
     return bot
 
 
+def _http_pair(slack, database_url, work) -> tuple[HttpBot, HttpBot]:
+    """Replicas a and b, started at the same time (each HttpBot waits for its /healthz)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        a, b = pool.map(lambda name: _http_bot(slack, database_url, work, name), ("a", "b"))
+    return a, b
+
+
 @pytest.fixture(scope="module")
 def shared_db(pg_cluster):
     return pg_cluster.create_database()
@@ -60,8 +69,7 @@ def shared_db(pg_cluster):
 @pytest.fixture(scope="module")
 def pair(slack_api_module, shared_db, tmp_path_factory):
     work = tmp_path_factory.mktemp("replicas")
-    a = _http_bot(slack_api_module, shared_db, work, "a")
-    b = _http_bot(slack_api_module, shared_db, work, "b")
+    a, b = _http_pair(slack_api_module, shared_db, work)
     yield a, b
     a.stop()
     b.stop()
@@ -133,10 +141,11 @@ def test_two_socket_mode_replicas_answer_each_event_once(slack_api, socket_mode_
     slack.ws_url = server.url
     procs = []
     try:
-        for name in ("a", "b"):
+        for name in ("a", "b"):  # started together; each connects once its index is built from the corpus
             env, _ = _replica(slack, database_url, tmp_path, name, SLACK_APP_TOKEN=APP_TOKEN, SLACK_SIGNING_SECRET="")
             procs.append(BotProcess(["socket"], env, tmp_path))
-            procs[-1].wait_until(lambda n=len(procs): len(server.outboxes) >= n, timeout=30)
+        for proc in procs:
+            proc.wait_until(lambda: len(server.outboxes) >= 2, timeout=30)
         events = [event_callback(mention(f"<@{BOT_USER_ID}> ipo seres", ts=_ts(300 + n), channel="C0SOCKREP"),
                                  event_id=f"Ev0SOCKREP{n:03d}") for n in range(30)]
         sent = []
@@ -145,13 +154,16 @@ def test_two_socket_mode_replicas_answer_each_event_once(slack_api, socket_mode_
         for envelope_id in sent:
             server.wait_ack(envelope_id)
         slack.wait_for("chat.postMessage", count=30, timeout=30, channel="C0SOCKREP")
-        for n, proc in enumerate(procs):  # a marker through each connection, answered after the rest
+        for n in range(2):  # a marker through each connection, answered after the rest
             marker = event_callback(mention(f"<@{BOT_USER_ID}> fairwater 2", ts=_ts(990 + n), channel=f"C0SOCKMARK{n}"))
             server.send(_envelope(marker), connection=n)
             slack.wait_for("chat.postMessage", channel=f"C0SOCKMARK{n}")
         answered = Counter(c.params["thread_ts"] for c in slack.calls_to("chat.postMessage", channel="C0SOCKREP"))
         assert answered == Counter({_ts(300 + n): 1 for n in range(30)})
     finally:
+        for proc in procs:  # both close their connections at the same time
+            if proc.proc.poll() is None:
+                proc.proc.send_signal(signal.SIGTERM)
         for proc in procs:
             proc.stop()
 

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from tests.bot.test_replicas import ADMIN, NEW_SEED, _answer, _http_bot, _marker, _ts, _wait_log
+from tests.bot.test_replicas import ADMIN, NEW_SEED, _answer, _http_pair, _marker, _ts, _wait_log
 from tests.slack_standin import BOT_USER_ID, event_callback, mention
 
 
@@ -22,8 +22,7 @@ def cluster():
 def pair(slack_api_module, cluster, tmp_path_factory):
     work = tmp_path_factory.mktemp("pgdown")
     url = cluster.create_database()
-    a = _http_bot(slack_api_module, url, work, "a")
-    b = _http_bot(slack_api_module, url, work, "b")
+    a, b = _http_pair(slack_api_module, url, work)
     yield a, b
     a.stop()
     b.stop()
