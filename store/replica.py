@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
-from store.corpus import CHANNEL, CorpusSource, publish
+from store.corpus import CHANNEL, CorpusSource, current_version, publish
 from store.index import Index, ReloadReport, SeedFolder
 from store.state import State, StateError, StateUnavailable, is_connection_error, unavailable
 
@@ -105,6 +105,8 @@ class Replica:
         """Bring the local index up to the newest corpus version; that version."""
         with self._sync_lock:
             self._prepare()
+            if self.version is not None and self.index.db_path.exists() and current_version(self.state) == self.version:
+                return self.version  # the poll's usual case: one small query, no listing
             source = CorpusSource(self.state)
             imported = None
             if source.version == 0:  # nothing imported yet: the first replica imports its seeds folder

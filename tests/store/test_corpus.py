@@ -198,3 +198,29 @@ def test_the_first_replicas_seeds_become_the_corpus_and_the_next_ones_follow_it(
         assert (row["actor"], row["version"], row["loaded"]) == ("startup", 1, len(stored))
     finally:
         other.close()
+
+
+def test_a_lost_notification_is_made_up_for_by_polling(pg, database_url, tmp_path):
+    from store.corpus import corpus_versions, digest
+
+    seeds = _seeds(tmp_path / "seeds")
+    publish(pg, SeedFolder(seeds), "cli")
+    b_state = State.open(database_url)
+    b = Replica(Index(tmp_path / "b.db", seeds=tmp_path / "none"), b_state, tmp_path / "none", poll=0.5)
+    try:
+        b.start()
+        assert b.wait_ready(20) and b.version == 1
+        with pg.begin() as conn:  # a new version written without its NOTIFY (as if the notification were lost)
+            conn.execute(corpus_files.insert().values(
+                name="030_new.txt", data=NEW.encode(), hash=digest(NEW.encode()), size=len(NEW.encode()), articles=1,
+                facts=1, errors="[]", added_by="test", added_at="2025-11-21T09:30:00Z", version=2))
+            conn.execute(corpus_versions.insert().values(version=2, at="2025-11-21T09:30:00Z", actor="test", files=2,
+                                                         loaded=1, removed=0))
+        deadline = time.monotonic() + 10
+        while b.version != 2:
+            assert time.monotonic() < deadline, "the poll did not pick up version 2"
+            time.sleep(0.05)
+        assert any("Hungarian battery plant" in t for t in _texts(b, "contemporary amperex hungarian"))
+    finally:
+        b.stop()
+        b_state.close()
