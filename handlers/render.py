@@ -5,8 +5,8 @@ into mrkdwn or plain_text, so nothing indexed can ping @channel, mention someone
 Slack's limits are kept here: at most 50 blocks, 3000 characters a section text, 75 a button
 label, 2000 a button value; long text is cut with an ellipsis.
 
-This module imports nothing from Bolt and nothing from the store's internals: it reads the
-attributes the store's search results and reports have.
+This module imports nothing from Bolt and, from the store, only store.model's span merging: it
+reads the attributes the store's search results and reports have.
 """
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
     SectionBlock,
 )
+
+from store.model import merge_spans  # the store's one span merging (plain data, nothing of Slack)
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -101,26 +103,6 @@ def clip_escaped(text: str, limit: int) -> str:
     return ELLIPSIS[:limit]
 
 
-def _merge_spans(spans: Iterable[Sequence[int]], length: int) -> list[tuple[int, int]]:
-    cleaned = []
-    for span in spans or ():
-        try:
-            start, end = int(span[0]), int(span[1])
-        except (TypeError, ValueError, IndexError):
-            continue
-        start, end = max(0, start), min(length, end)
-        if end > start:
-            cleaned.append((start, end))
-    cleaned.sort()
-    merged: list[tuple[int, int]] = []
-    for start, end in cleaned:
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
-
-
 def _is_ascii_word(ch: str) -> bool:
     return ch.isascii() and (ch.isalnum() or ch == "_")
 
@@ -138,10 +120,10 @@ def bold_spans(text: str, spans: Iterable[Sequence[int]]) -> str:
             if not _CONTROL.match(ch):
                 kept.append(ch)
         position.append(len(kept))
-        spans = [(position[s], position[e]) for s, e in _merge_spans(spans, len(text))]
+        spans = [(position[s], position[e]) for s, e in merge_spans(spans, len(text))]
         text = "".join(kept)
     merged = []
-    for start, end in _merge_spans(spans, len(text)):  # Slack's bold does not cross a line break
+    for start, end in merge_spans(spans, len(text)):  # Slack's bold does not cross a line break
         for piece in re.finditer(r"[^\n]+", text[start:end]):
             merged.append((start + piece.start(), start + piece.end()))
     grown: list[tuple[int, int]] = []
@@ -186,7 +168,7 @@ def fit_bold(text: str, spans: Iterable[Sequence[int]], limit: int = MAX_SECTION
             cut, keep = text, spans
         else:
             cut = text[: budget - 1].rstrip() + ELLIPSIS
-            keep = [(s, min(e, len(cut) - 1)) for s, e in _merge_spans(spans, len(text)) if s < len(cut) - 1]
+            keep = [(s, min(e, len(cut) - 1)) for s, e in merge_spans(spans, len(text)) if s < len(cut) - 1]
         out = bold_spans(cut, keep)
         if len(out) <= limit:
             return out

@@ -7,12 +7,12 @@
         print(hit.text, hit.article.title, hit.section, hit.citations)
     report = index.reload(actor="cli")                # re-read the seeds folder
 """
-from store.model import Article, Fact, ParseError, ParseResult
+from store.model import Article, ArticleInfo, Fact, ParseError, ParseResult
 from store.parse import parse_bytes, parse_file, parse_text
-from store.index import FileReport, Index, ReloadBusy, ReloadRefused, ReloadReport, SourceInfo
-from store.search import ArticleInfo, Hit, SearchResult
+from store.index import FileReport, Index, ReloadBusy, ReloadRefused, ReloadReport
+from store.search import Hit, SearchResult
 
 __all__ = [
     "Article", "ArticleInfo", "Fact", "FileReport", "Hit", "Index", "ParseError", "ParseResult",
-    "ReloadBusy", "ReloadRefused", "ReloadReport", "SearchResult", "SourceInfo", "parse_bytes", "parse_file", "parse_text",
+    "ReloadBusy", "ReloadRefused", "ReloadReport", "SearchResult", "parse_bytes", "parse_file", "parse_text",
 ]

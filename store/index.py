@@ -36,7 +36,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from store.model import Article, ParseResult
+from store.model import Article, ArticleInfo, ParseResult
 from store.parse import parse_bytes
 from store.text import CJK_RE, index_text
 
@@ -112,15 +112,6 @@ class ReloadReport:
                 lines.extend(f"  {e}" for e in f.errors)
         lines.extend(f"removed {p}" for p in self.removed)
         return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class SourceInfo:
-    title: str
-    source: str
-    published: str
-    file: str
-    facts: int
 
 
 _EPOCH = datetime(2000, 1, 1)
@@ -743,11 +734,11 @@ class Index:
         return tuple(self.conn().execute(
             "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM facts)").fetchone())
 
-    def sources(self) -> list[SourceInfo]:
+    def sources(self) -> list[ArticleInfo]:
         rows = self.conn().execute(
             "SELECT a.title, a.source, a.published, a.file, count(f.id) FROM articles a"
             " LEFT JOIN facts f ON f.article_id = a.id GROUP BY a.id ORDER BY a.published DESC, a.id DESC")
-        return [SourceInfo(*row) for row in rows]
+        return [ArticleInfo(*row) for row in rows]
 
     def suggestions(self, n: int = 5) -> list[str]:
         """Things that are indexed, to suggest when nothing matched: recent titles and headings."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Iterable, Sequence
 
 
 @dataclass(frozen=True)
@@ -40,3 +41,39 @@ class ParseResult:
     articles: list[Article]
     errors: list[ParseError]
     page: str | None = None
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """An indexed article as a search hit and `Index.sources()` report it (`facts`: how many it has,
+    counted by sources(); 0 on a hit)."""
+
+    title: str
+    source: str
+    published: str  # ISO "YYYY-MM-DDTHH:MM"
+    file: str
+    facts: int = 0
+
+
+def merge_spans(spans: Iterable[Sequence[int]], length: int | None = None) -> list[tuple[int, int]]:
+    """Character spans (start, end) sorted, with overlapping and touching ones merged.
+
+    With `length`, each span is first clipped to the text (0..length); malformed and empty spans
+    are dropped. A search hit's spans and the bold runs of an answer are both made with it."""
+    cleaned = []
+    for span in spans or ():
+        try:
+            start, end = int(span[0]), int(span[1])
+        except (TypeError, ValueError, IndexError):
+            continue
+        if length is not None:
+            start, end = max(0, start), min(length, end)
+        if end > start:
+            cleaned.append((start, end))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(cleaned):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged

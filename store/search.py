@@ -39,6 +39,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from store import lexicon as lexicon_mod
+from store.model import ArticleInfo, merge_spans
 from store.semantic import Reranker
 from store.text import CJK_RE, bigrams, doc_terms, is_cjk, normalize, stem, words
 
@@ -67,14 +68,6 @@ tell say said says think thought want wants wanted kind sort happen happened hap
 something thing things know also there's what's whats really lot lots many much get got make made
 please show give find mean means like
 """.split())
-
-
-@dataclass(frozen=True)
-class ArticleInfo:
-    title: str
-    source: str
-    published: str
-    file: str
 
 
 @dataclass
@@ -678,11 +671,5 @@ class Searcher:
                 for token in alt:
                     if token in present:
                         spans.extend(m.span() for m in _word_re(token).finditer(text))
-        merged: list[tuple[int, int]] = []
-        for start, end in sorted(spans):
-            if merged and start <= merged[-1][1]:
-                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-            else:
-                merged.append((start, end))
         return Hit(fid, text, section, json.loads(citations), score,
-                   ArticleInfo(title, source, published, file), position, merged)
+                   ArticleInfo(title, source, published, file), position, merge_spans(spans))

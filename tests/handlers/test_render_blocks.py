@@ -24,8 +24,8 @@ from handlers.render import (
     render_reload_report,
     render_sources,
 )
-from store import FileReport, ReloadReport, SourceInfo
-from store.search import ArticleInfo, Hit, SearchResult
+from store import ArticleInfo, FileReport, ReloadReport
+from store.search import Hit, SearchResult
 from tests.slack_standin import copy_seeds
 
 ARTICLE = ArticleInfo(title="赛力斯为何突然暴跌?", source="36Kr", published="2025-11-07T09:00", file="000.txt")
@@ -150,7 +150,7 @@ def test_never_more_than_50_blocks():
     message = render_answer(_result(hits, has_more=True), share=True)
     assert len(message.blocks) <= MAX_BLOCKS
     assert message.blocks[-1]["type"] == "actions"
-    sources = [SourceInfo(title=f"Article {n} " + "x" * 200, source="s", published="2025-01-01T00:00",
+    sources = [ArticleInfo(title=f"Article {n} " + "x" * 200, source="s", published="2025-01-01T00:00",
                           file=f"{n}.txt", facts=n) for n in range(2000)]
     rendered = render_sources(sources)
     assert len(rendered.blocks) <= MAX_BLOCKS and "more" in rendered.blocks[-1]["elements"][0]["text"]
