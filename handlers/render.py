@@ -14,7 +14,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -30,7 +30,6 @@ from store.model import merge_spans  # the store's one span merging (plain data,
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
-MAX_CONTEXT = 3000
 MAX_BUTTON_VALUE = 2000
 MAX_FALLBACK = 3000
 MAX_QUERY = 500
@@ -89,18 +88,23 @@ def clip(text: str, limit: int) -> str:
     return text[: limit - 1].rstrip() + ELLIPSIS
 
 
-def clip_escaped(text: str, limit: int) -> str:
-    """escape(text) cut so that the escaped result is at most `limit` characters."""
-    out = escape(text)
-    if len(out) <= limit:
-        return out
+def shrink_to_fit(draw: Callable[[int], str], limit: int) -> str:
+    """draw(budget) for the largest budget (at most `limit`) whose output fits in `limit` characters.
+
+    Escaping and markup make the output longer than the text it is drawn from, so the budget
+    shrinks in proportion to the overshoot, and by at least one, until it fits."""
     budget = limit
     while budget > 0:
-        out = escape(clip(text, budget))
+        out = draw(budget)
         if len(out) <= limit:
             return out
         budget = min(budget - 1, int(budget * limit / len(out)))
     return ELLIPSIS[:limit]
+
+
+def clip_escaped(text: str, limit: int) -> str:
+    """escape(text) cut so that the escaped result is at most `limit` characters."""
+    return shrink_to_fit(lambda budget: escape(clip(text, budget)), limit)
 
 
 def _is_ascii_word(ch: str) -> bool:
@@ -161,20 +165,15 @@ def bold_spans(text: str, spans: Iterable[Sequence[int]]) -> str:
 
 def fit_bold(text: str, spans: Iterable[Sequence[int]], limit: int = MAX_SECTION) -> str:
     """bold_spans(text, spans), cut (with an ellipsis) so that the mrkdwn fits in `limit` characters."""
-    spans = list(spans or ())
-    budget = limit
-    while budget > 1:
-        if len(text) <= budget:
-            cut, keep = text, spans
-        else:
-            cut = text[: budget - 1].rstrip() + ELLIPSIS
-            keep = [(s, min(e, len(cut) - 1)) for s, e in merge_spans(spans, len(text)) if s < len(cut) - 1]
-        out = bold_spans(cut, keep)
-        if len(out) <= limit:
-            return out
-        # escaping and bold markers make the text longer: shrink in proportion, at least by one
-        budget = min(budget - 1, int(budget * limit / len(out)))
-    return ELLIPSIS[:limit]
+    spans = merge_spans(spans or (), len(text))
+
+    def draw(budget: int) -> str:
+        cut = clip(text, budget)
+        if cut == text:
+            return bold_spans(text, spans)
+        return bold_spans(cut, [(s, min(e, len(cut) - 1)) for s, e in spans if s < len(cut) - 1])
+
+    return shrink_to_fit(draw, limit)
 
 
 def mrkdwn(text: str) -> MarkdownTextObject:
@@ -183,11 +182,11 @@ def mrkdwn(text: str) -> MarkdownTextObject:
 
 
 def section(text: str) -> SectionBlock:
-    return SectionBlock(text=mrkdwn(text if len(text) <= MAX_SECTION else text[: MAX_SECTION - 1] + ELLIPSIS))
+    return SectionBlock(text=mrkdwn(clip(text, MAX_SECTION)))
 
 
 def context(text: str) -> ContextBlock:
-    return ContextBlock(elements=[mrkdwn(text if len(text) <= MAX_CONTEXT else text[: MAX_CONTEXT - 1] + ELLIPSIS)])
+    return ContextBlock(elements=[mrkdwn(clip(text, MAX_SECTION))])  # a context text has the section's limit
 
 
 def _chunk_lines(lines: list[str], limit: int = MAX_SECTION) -> list[str]:
@@ -525,8 +524,4 @@ def blocks_to_text(blocks: Sequence[dict], bold: tuple[str, str] = ("", "")) -> 
         elif kind == "actions":
             labels = [e.get("text", {}).get("text", "") for e in block.get("elements", [])]
             out.append("    " + "  ".join(f"[{label}]" for label in labels if label))
-        elif kind == "divider":
-            out.append("-" * 40)
-        elif kind == "header":
-            out.append(block.get("text", {}).get("text", ""))
     return "\n".join(out)
