@@ -23,6 +23,8 @@ PAGE_SIZE = 5
 SUBCOMMANDS = ("help", "sources", "reload")
 
 _LEADING_AT = re.compile(r"^\s*@\S+[\s,:]*")
+# headings that say nothing about a topic: an article's overview, bare numbering
+_GENERIC_HEADING = re.compile(r"^(core|group \d|summary|\d+\.|market overview|overview)", re.I)
 
 REFUSAL = "Sorry, only factbot's admins can reload the index. Ask one of them if the facts look stale."
 BUSY = "A reload is already running; its report will arrive when it is done. Try again in a moment."
@@ -80,6 +82,9 @@ class Factbot:
         self.settings = settings
         self.page_size = page_size
         self.records = records
+        from store.overview import OverviewCache
+
+        self._overviews = OverviewCache()
 
     @property
     def commands(self) -> tuple[str, ...]:
@@ -98,9 +103,9 @@ class Factbot:
                 self._record("unanswered", self.records and self.records.record_unanswered,
                              query, asker.user, asker.channel)
             try:
-                suggestions = list(self.index.suggestions(n=5))
+                suggestions = self.suggestions(n=5)
             except Exception:  # suggestions are a nicety; the no-match answer must still go out
-                log.exception("index.suggestions failed")
+                log.exception("finding suggestions failed")
         return render.render_answer(result, offset=offset, share=share, more=more, shared_by=shared_by,
                                     suggestions=suggestions, feedback=self.records is not None)
 
@@ -119,8 +124,24 @@ class Factbot:
             log.error("recording the %s failed: %s", what, type(exc).__name__)
             return False
 
+    def suggestions(self, n: int = 5) -> list[str]:
+        """What to suggest when nothing matched: the newest titles, then the headings most used lately,
+        without the generic ones (an article's overview, bare numbering), each once."""
+        titles = self.index.recent_titles(n)
+        headings = [h for h in self.index.common_headings(n * 3) if h and not _GENERIC_HEADING.match(h)]
+        return list(dict.fromkeys(titles + headings))[:n]
+
+    def overview(self) -> Any:
+        """What the index holds, for people (store.overview): counts, newest articles, names, examples."""
+        return self._overviews.get(self.index)
+
     def help(self) -> Message:
-        return render.render_help(self.commands)
+        try:
+            examples = self.overview().examples
+        except Exception:  # examples are a nicety; the help must still go out
+            log.exception("drawing the overview failed")
+            examples = []
+        return render.render_help(self.commands, examples)
 
     def sources(self) -> Message:
         return render.render_sources(self.index.sources(), self.index.counts())

@@ -34,15 +34,11 @@ MAX_HOME_BLOCKS = 100
 
 
 def register(app: App, bot: Factbot) -> None:
-    from store.overview import OverviewCache
-
-    cache = OverviewCache()
-
     @app.event("app_home_opened")
     def on_home_opened(event: dict, client: Any) -> None:
         if event.get("tab", "home") != "home" or not event.get("user"):
             return
-        publish(bot, cache, client, event["user"])
+        publish(bot, client, event["user"])
 
     @app.action(HOME_RELOAD_ACTION)
     def on_home_reload(ack: Ack, body: dict, client: Any) -> None:
@@ -52,13 +48,13 @@ def register(app: App, bot: Factbot) -> None:
             return
         # the one reload route: an admin gets "Reloading…", then the report, each at the top of their Home
         # tab; anyone else (a forged click) the refusal, and nothing is reloaded
-        bot.request_reload(user, client, deliver=lambda message: publish(bot, cache, client, user, notice=message))
+        bot.request_reload(user, client, deliver=lambda message: publish(bot, client, user, notice=message))
 
 
-def publish(bot: Factbot, cache: Any, client: Any, user: str, notice: Message | None = None) -> bool:
+def publish(bot: Factbot, client: Any, user: str, notice: Message | None = None) -> bool:
     """Draw `user`'s Home tab and views.publish it; False (logged) when Slack did not take it."""
     admin = bot.is_admin(user, client)
-    view = render_home(bot, cache.get(bot.index), admin=admin, notice=notice)
+    view = render_home(bot, bot.overview(), admin=admin, notice=notice)
     try:
         client.views_publish(user_id=user, view=view)
         return True

@@ -404,7 +404,8 @@ def render_no_match(query: str, suggestions: Sequence[str] = (), offset: int = 0
     return Message(text=clip(text, MAX_FALLBACK), blocks=_dicts(blocks))
 
 
-def render_help(commands: Sequence[str] = ()) -> Message:
+def render_help(commands: Sequence[str] = (), examples: Sequence[str] = ()) -> Message:
+    """How to ask; `examples` are questions that find facts in the index (store.overview), never fixed words."""
     topics = [c for c in commands if c != MAIN_COMMAND]
     raw = [
         f"• `{MAIN_COMMAND} <question>`: the facts that best match, 5 at a time (only you see them; a button shares them)",
@@ -416,10 +417,10 @@ def render_help(commands: Sequence[str] = ()) -> Message:
     ]
     if topics:
         raw.append("• topic commands ask `<topic> <text>`: " + ", ".join(f"`{c} <text>`" for c in topics))
-    examples = [f"`{MAIN_COMMAND} azure margins`", "`@factbot what about fairwater 2?`"]
-    if topics:
-        examples.insert(0, f"`{topics[0]} {'seres' if topics[0] == '/ipo' else 'margins'}`")
-    raw.append("Examples: " + ", ".join(examples))
+    forms = [f"`{MAIN_COMMAND} {{}}`", "`@factbot what about {}?`", "a DM: `{}`"]
+    shown = [forms[i % len(forms)].format(clip(" ".join(str(q).split()), 200)) for i, q in enumerate(list(examples)[:3])]
+    if shown:
+        raw.append("Examples: " + ", ".join(shown))
     lines = ["*factbot* answers questions from the team's article digests with sourced facts."]
     lines += [escape(line) for line in raw]
     text = "\n".join(lines)

@@ -740,16 +740,16 @@ class Index:
             " LEFT JOIN facts f ON f.article_id = a.id GROUP BY a.id ORDER BY a.published DESC, a.id DESC")
         return [ArticleInfo(*row) for row in rows]
 
-    def suggestions(self, n: int = 5) -> list[str]:
-        """Things that are indexed, to suggest when nothing matched: recent titles and headings."""
-        conn = self.conn()
-        out = [r[0] for r in conn.execute("SELECT title FROM articles ORDER BY published DESC, id DESC LIMIT ?", (n,))]
-        headings = conn.execute(
-            "SELECT section FROM (SELECT section FROM facts ORDER BY id DESC LIMIT 2000)"
-            " GROUP BY section ORDER BY count(*) DESC LIMIT ?", (n * 3,))
-        generic = re.compile(r"^(core|group \d|summary|\d+\.|market overview|overview)", re.I)
-        out.extend(h for (h,) in headings if h and not generic.match(h))
-        return list(dict.fromkeys(out))[:n]
+    def recent_titles(self, n: int = 5) -> list[str]:
+        """The titles of the `n` newest articles."""
+        return [r[0] for r in self.conn().execute(
+            "SELECT title FROM articles ORDER BY published DESC, id DESC LIMIT ?", (n,))]
+
+    def common_headings(self, n: int = 15, recent: int = 2000) -> list[str]:
+        """The `n` section headings most used by the `recent` newest facts, most used first."""
+        return [h for (h,) in self.conn().execute(
+            "SELECT section FROM (SELECT section FROM facts ORDER BY id DESC LIMIT ?)"
+            " GROUP BY section ORDER BY count(*) DESC LIMIT ?", (recent, n))]
 
     def reloads(self, limit: int = 20) -> list[dict]:
         """The audit trail, newest first."""

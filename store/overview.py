@@ -21,6 +21,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from store.model import ArticleInfo
 from store.search import STOP_WORDS
 
 SAMPLE = 5000
@@ -31,19 +32,11 @@ _NUMBERING = re.compile(r"^\s*(?:group\s*\d+\s*[:：.-]?|\d+\s*[.、:：)])\s*",
 _CAPITALISED = 0.9  # share of a word's occurrences written capitalised for it to be a name
 
 
-@dataclass(frozen=True)
-class Newest:
-    title: str
-    source: str
-    published: str
-    file: str
-
-
 @dataclass
 class Overview:
     articles: int
     facts: int
-    newest: list[Newest] = field(default_factory=list)
+    newest: list[ArticleInfo] = field(default_factory=list)
     names: list[tuple[str, int]] = field(default_factory=list)  # (name as written, facts holding it)
     topics: list[tuple[str, int]] = field(default_factory=list)  # (word, facts holding it)
     examples: list[str] = field(default_factory=list)  # questions that find facts, most held names first
@@ -62,7 +55,7 @@ def overview(index, newest: int = 5, names: int = 5, topics: int = 6, examples: 
     conn = index.conn()
     articles, facts = index.counts()
     out = Overview(articles, facts)
-    out.newest = [Newest(*row) for row in conn.execute(
+    out.newest = [ArticleInfo(*row) for row in conn.execute(
         "SELECT title, source, published, file FROM articles ORDER BY published DESC, id DESC LIMIT ?", (newest,))]
     rows = conn.execute("SELECT text, article_id, section, position FROM facts ORDER BY id DESC LIMIT ?",
                         (sample,)).fetchall()

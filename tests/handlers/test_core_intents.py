@@ -73,3 +73,31 @@ def test_one_helper_reads_a_web_api_error_code():
     assert describe_error(SlackApiError("failed", response)) == "SlackApiError: not_in_channel"
     assert error_code(BoltError("The auth.test API error: invalid_auth")) == "invalid_auth"
     assert error_code(ConnectionRefusedError()) is None and describe_error(TimeoutError()) == "TimeoutError"
+
+
+CATL = """Search documents
+宁德时代海外扩张
+Cai Lian She· 2025-11-21 09:30
+Core Insights - Contemporary Amperex expands its Hungarian battery plant to serve European carmakers [1][2]. Plant Progress - The Debrecen factory of Contemporary Amperex starts production next year [3]. - Contemporary Amperex hires local engineers for the Debrecen plant [4].
+"""
+
+
+def test_help_examples_and_no_match_suggestions_come_from_the_corpus(tmp_path):
+    from bot.config import Settings
+    from handlers.core import Factbot
+    from store import Index
+    from store.overview import overview
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "catl.txt").write_text(CATL, "utf-8")
+    index = Index.open(tmp_path / "h.db", seeds=seeds)
+    bot = Factbot(index, Settings(commands=("/ipo",)))
+    help_text = bot.help().text
+    examples = overview(index).examples
+    assert examples and f"/factbot {examples[0]}" in help_text
+    assert "seres" not in help_text.lower() and "fairwater" not in help_text.lower() and "azure" not in help_text.lower()
+    assert all(index.search(e, limit=1).hits for e in examples)  # each example finds facts
+    no_match = bot.answer("zzqqxx wwvvuu").text
+    assert "宁德时代海外扩张" in no_match and "Plant Progress" in no_match
+    assert "Core Insights" not in no_match  # an article's overview heading suggests nothing
