@@ -4,6 +4,7 @@ Every setting is listed, with its default, in `.env.example`.
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +32,8 @@ def _number(env, name: str, default: str, kind: type) -> float | int:
         value = kind(text)
     except ValueError:
         raise ConfigError(f"{name} must be a {'whole ' if kind is int else ''}number, got {text!r}") from None
-    if value < 0 or value != value:
-        raise ConfigError(f"{name} must not be negative, got {text!r}")
+    if not math.isfinite(value) or value < 0:
+        raise ConfigError(f"{name} must be a number of 0 or more, got {text!r}")
     return value
 
 
