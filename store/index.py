@@ -221,6 +221,33 @@ def drop_schema(conn: sqlite3.Connection) -> None:
         conn.execute(f"DROP TABLE IF EXISTS {name}")
 
 
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def is_sqlite_file(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
+
+def set_aside(path: Path) -> Path:
+    """Move a damaged index file (and its log) to `<db>.corrupt`, so that it can be rebuilt and
+    nothing is deleted."""
+    aside = Path(str(path) + ".corrupt")
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(str(path) + suffix)
+        if source.exists():
+            os.replace(source, Path(str(aside) + suffix))
+    return aside
+
+
 def schema_version(path: Path) -> str | None:
     """The schema version an index file was written with (None: no factbot index in it)."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
@@ -324,6 +351,10 @@ class Reloader:
         fresh = not self.db_path.exists()
         known, rebuild = ({}, True) if fresh else self._known()
         listing = self.source.files()
+        if rebuild and not fresh and known is None:  # a damaged index file, set aside below
+            self._check(listing, {}, True)
+            set_aside(self.db_path)
+            fresh, known = True, {}
         self._check(listing, known, fresh)
         target = self.db_path.with_name(self.db_path.name + ".building") if fresh else self.db_path
         if fresh:
@@ -348,25 +379,33 @@ class Reloader:
         finally:
             conn.close()
         if fresh:
+            # the built file's bytes reach the disk before its name does, and the name after
+            # the rename: a crash or power cut leaves no index or the whole one
+            _fsync(target)
+            for suffix in ("-wal", "-shm"):  # a stale log must not be replayed onto the new file
+                Path(str(self.db_path) + suffix).unlink(missing_ok=True)
             os.replace(target, self.db_path)
+            _fsync(self.db_path.parent)
         return report
 
-    def _known(self) -> tuple[dict, bool]:
+    def _known(self) -> tuple[dict | None, bool]:
         """The files the index holds (path -> row), and whether it must be rebuilt whole (an index
-        written by another version of factbot)."""
+        written by another version of factbot); (None, True) for a damaged SQLite file."""
         try:
             version = schema_version(self.db_path)
+            if version != SCHEMA_VERSION:
+                return {}, True
+            conn = connect(self.db_path, readonly=True)
+            conn.row_factory = sqlite3.Row
+            try:
+                return {row["path"]: row for row in conn.execute("SELECT * FROM files")}, False
+            finally:
+                conn.close()
         except sqlite3.DatabaseError as exc:
+            if is_sqlite_file(self.db_path):
+                return None, True
             raise ReloadRefused(f"{self.db_path} is not a factbot index ({exc}); move it away or choose"
                                 " another database file") from None
-        if version != SCHEMA_VERSION:
-            return {}, True
-        conn = connect(self.db_path, readonly=True)
-        conn.row_factory = sqlite3.Row
-        try:
-            return {row["path"]: row for row in conn.execute("SELECT * FROM files")}, False
-        finally:
-            conn.close()
 
     def _check(self, listing: list[tuple[str, int]], known: dict, fresh: bool) -> None:
         """Refuse a reload that would empty the index: no seed files at all, or none of the files
@@ -684,7 +723,17 @@ class Index:
                     semantic=semantic)
         if not index.db_path.exists() or index.schema_version() != SCHEMA_VERSION:
             index.reload(actor="startup", progress=progress)
-        index.searcher().warm()
+        try:
+            index.searcher().warm()
+        except sqlite3.DatabaseError:
+            if not is_sqlite_file(index.db_path):
+                raise
+            # damaged past its first pages (what a power cut can leave of an unsynced file)
+            index.close()
+            with _ReloadLock(index.db_path, wait=True):
+                set_aside(index.db_path)
+            index.reload(actor="startup", progress=progress)
+            index.searcher().warm()
         return index
 
     # connections ---------------------------------------------------------------------------
@@ -698,7 +747,8 @@ class Index:
         return conn
 
     def schema_version(self) -> str | None:
-        """The schema version the database was written with (None when it holds no index)."""
+        """The schema version the database was written with (None when it holds no index or
+        cannot be read: the reload then rebuilds it, sets a damaged file aside, or refuses)."""
         try:
             return schema_version(self.db_path)
         except sqlite3.DatabaseError:
