@@ -310,3 +310,42 @@ def test_a_file_whose_new_version_has_one_broken_article_keeps_all_its_old_facts
     assert (status.articles, status.facts) == (2, 3) and (report.articles, report.facts) == (4, 34)
     assert index.search("nvidia inference chip").hits, "the old facts of the broken article stay"
     assert "51 billion" in index.search("nvidia data center revenue").hits[0].text  # the old version, whole
+
+
+def test_readers_never_see_a_changing_file_missing(index, seeds):
+    """Readers ask one-word queries whose answers live only in a file that changes at every
+    reload: between the old version and the new one there is no moment without either (the
+    deletion of the old facts and the insertion of the new ones commit together)."""
+    words = ["quillon", "ferrotech", "brannock"]
+    body = "".join(article(f"{w}公司{i}", "Xin Lang Cai Jing", f"2025-11-{10 + i % 15:02d} 09:30",
+                           f"Core Viewpoint - {w.title()} shipped {i} units of gear [1]. "
+                           f"Group 1: Outlook - {w.title()} expects demand to grow [2].")
+                   for i in range(400) for w in words)
+    (seeds / "changing.txt").write_text(body, encoding="utf-8")
+    index.reload()
+    stop = threading.Event()
+    answers, errors = [], []
+
+    def reader(word):
+        idx = Index(index.db_path, seeds=seeds)
+        while not stop.is_set():
+            try:
+                answers.append((word, len(idx.search(word).hits)))
+            except Exception as exc:
+                errors.append(repr(exc))
+        idx.close()
+
+    threads = [threading.Thread(target=reader, args=(w,)) for w in words]
+    for t in threads:
+        t.start()
+    try:
+        for n in range(6):  # each reload changes every article of the file
+            (seeds / "changing.txt").write_text(body.replace("units", f"units (revision {n})"), encoding="utf-8")
+            assert {f.path: f.status for f in index.reload().files}["changing.txt"] == "loaded"
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(10)
+    assert errors == []
+    assert len(answers) > 30
+    assert [a for a in answers if a[1] == 0] == []
