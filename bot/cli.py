@@ -9,19 +9,16 @@ from pathlib import Path
 
 import click
 
-from bot.config import ConfigError, Settings
+from bot.config import DEFAULT_DB, DEFAULT_PORT, DEFAULT_SEEDS, ENV_DB, ENV_PORT, ENV_SEEDS, ConfigError, Settings, load_env_file
 
 
-def _settings() -> Settings:
+def _settings(**options: object) -> Settings:
+    """The settings (bot/config.py), with the values of the options given here (option, else its
+    environment variable, else its default: click's envvar=) in place of the environment's."""
     try:
-        return Settings.from_env()
+        return Settings.from_env(**options)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-
-
-def _paths(seeds: str | None, db: str | None) -> tuple[Path, Path]:
-    s = _settings()
-    return (Path(seeds) if seeds else s.seeds), (Path(db) if db else s.db_path)
 
 
 def _cli_actor() -> str:
@@ -65,12 +62,12 @@ def _replica(database_url: str, index, seeds: Path):
 
 
 seeds_option = click.option(
-    "--seeds", type=click.Path(file_okay=False), default=None,
-    help="Folder of seed exports (default: $FACTBOT_SEEDS or ./seeds).",
+    "--seeds", type=click.Path(file_okay=False, path_type=Path), envvar=ENV_SEEDS, show_envvar=True,
+    default=DEFAULT_SEEDS, show_default=True, help="Folder of seed exports.",
 )
 db_option = click.option(
-    "--db", type=click.Path(dir_okay=False), default=None,
-    help="SQLite database file (default: $FACTBOT_DB or ./factbot.db).",
+    "--db", type=click.Path(dir_okay=False, path_type=Path), envvar=ENV_DB, show_envvar=True,
+    default=DEFAULT_DB, show_default=True, help="SQLite database file.",
 )
 
 
@@ -78,13 +75,14 @@ db_option = click.option(
 @click.version_option(package_name="factbot")
 def main() -> None:
     """factbot: answers questions from article digests with sourced facts."""
+    load_env_file()  # before the subcommand's options read their environment variables
 
 
 @main.command()
 @seeds_option
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
-def reload(seeds: str | None, db: str | None, as_json: bool) -> None:
+def reload(seeds: Path, db: Path, as_json: bool) -> None:
     """(Re)index every file of the seeds folder; unchanged files are skipped.
 
     Exit status 0 when every file loaded, 1 when any failed.
@@ -95,11 +93,10 @@ def reload(seeds: str | None, db: str | None, as_json: bool) -> None:
     """
     from store import Index
 
-    seeds_dir, db_path = _paths(seeds, db)
-    index = Index(db_path, seeds=seeds_dir)
-    database_url = _settings().database_url
-    if database_url:  # replicas: the seeds go into the shared corpus, every replica follows
-        index = _replica(database_url, index, seeds_dir)
+    settings = _settings(seeds=seeds, db=db)
+    index = Index(settings.db_path, seeds=settings.seeds)
+    if settings.database_url:  # replicas: the seeds go into the shared corpus, every replica follows
+        index = _replica(settings.database_url, index, settings.seeds)
     with _refusal():
         report = index.reload(actor=_cli_actor(), wait=True, progress=_progress(as_json))
     if as_json:
@@ -147,10 +144,9 @@ def ask(seeds, db, limit, as_json, queries, query) -> None:
 
     if not query and queries is None:
         raise click.UsageError("give a QUERY or --queries FILE")
-    seeds_dir, db_path = _paths(seeds, db)
-    s = _settings()
+    s = _settings(seeds=seeds, db=db)
     with _refusal():
-        index = Index.open(db_path, seeds=seeds_dir, progress=_progress(as_json), glossary=s.glossary, aliases=s.aliases,
+        index = Index.open(s.db_path, seeds=s.seeds, progress=_progress(as_json), glossary=s.glossary, aliases=s.aliases,
                        related_words=s.related_words, semantic=s.semantic)
     if queries is not None:
         # split on "\n" only (no universal newlines): a blank line is a query too and gets its answer
@@ -180,7 +176,7 @@ def ask(seeds, db, limit, as_json, queries, query) -> None:
 @click.option("--limit", "-n", type=click.IntRange(1, 1000), default=20, show_default=True,
               help="How many queries and answers to list.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def report(db: str | None, since: str | None, limit: int, as_json: bool) -> None:
+def report(db: Path, since: str | None, limit: int, as_json: bool) -> None:
     """The most frequent questions without a confident answer, and the down-voted answers.
 
     Read from the state store beside the index; records older than FACTBOT_LOG_DAYS are deleted.
@@ -189,8 +185,6 @@ def report(db: str | None, since: str | None, limit: int, as_json: bool) -> None
         factbot report --since 7d
         factbot report --json
     """
-    import dataclasses
-
     from bot.app import open_records
     from store.records import parse_since
 
@@ -198,18 +192,15 @@ def report(db: str | None, since: str | None, limit: int, as_json: bool) -> None
         window = parse_since(since) if since is not None else None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from None
-    settings = _settings()
-    if db:
-        settings = dataclasses.replace(settings, db=Path(db))
-    result = open_records(settings).report(since=window, limit=limit)
+    result = open_records(_settings(db=db)).report(since=window, limit=limit)
     click.echo(json.dumps(result.to_json(), ensure_ascii=False) if as_json else result.render())
 
 
 # --- Slack run modes and the app manifest (bot/serve.py, bot/socket_mode.py, bot/shell.py, bot/manifest.py) ---
 
 host_option = click.option("--host", default="0.0.0.0", show_default=True, help="Interface to listen on (HTTP mode).")
-port_option = click.option("--port", type=click.IntRange(1, 65535), default=None,
-                           help="Port to listen on (default: $PORT or 3000).")
+port_option = click.option("--port", type=click.IntRange(1, 65535), envvar=ENV_PORT, show_envvar=True,
+                           default=DEFAULT_PORT, show_default=True, help="Port to listen on (HTTP mode).")
 
 
 def _slack_mode(mode: str, host: str = "0.0.0.0", port: int | None = None) -> None:
@@ -217,7 +208,7 @@ def _slack_mode(mode: str, host: str = "0.0.0.0", port: int | None = None) -> No
     from bot.app import StartupError, boot
     from store import ReloadRefused
 
-    settings = _settings()
+    settings = _settings(port=port)
     try:
         if mode == "socket":
             app, index = boot(settings, "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
@@ -228,7 +219,7 @@ def _slack_mode(mode: str, host: str = "0.0.0.0", port: int | None = None) -> No
             app, index = boot(settings, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
             from bot import serve as http
 
-            http.serve(app, index, host=host, port=port or settings.port)
+            http.serve(app, index, host=host, port=settings.port)
     except ReloadRefused as exc:
         raise click.ClickException(f"reload refused: {exc}") from None
     except (ConfigError, StartupError) as exc:
@@ -238,7 +229,7 @@ def _slack_mode(mode: str, host: str = "0.0.0.0", port: int | None = None) -> No
 @main.command()
 @host_option
 @port_option
-def serve(host: str, port: int | None) -> None:
+def serve(host: str, port: int) -> None:
     """Answer Slack over HTTP (waitress): POST /slack/events, GET /healthz.
 
     Needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET.
@@ -255,7 +246,7 @@ def socket_cmd() -> None:
 @main.command()
 @host_option
 @port_option
-def run(host: str, port: int | None) -> None:
+def run(host: str, port: int) -> None:
     """Socket Mode when SLACK_APP_TOKEN is set, else HTTP (like `serve`)."""
     _slack_mode("socket" if _settings().slack_app_token else "http", host, port)
 
@@ -263,7 +254,7 @@ def run(host: str, port: int | None) -> None:
 @main.command()
 @seeds_option
 @db_option
-def shell(seeds: str | None, db: str | None) -> None:
+def shell(seeds: Path, db: Path) -> None:
     """The same bot in this terminal, no Slack: `/ipo seres`, `@factbot fairwater 2`, plain text.
 
     Reads a pipe too (one question a line) and exits at end of input.
@@ -271,14 +262,11 @@ def shell(seeds: str | None, db: str | None) -> None:
     \b
         printf '/ipo seres\\n@factbot fairwater 2\\n' | factbot shell
     """
-    import dataclasses
-
     from bot import shell as shell_mode
     from bot.app import open_index
     from handlers.core import Factbot
 
-    seeds_dir, db_path = _paths(seeds, db)
-    settings = dataclasses.replace(_settings(), seeds=seeds_dir, db=db_path)
+    settings = _settings(seeds=seeds, db=db)
     with _refusal():
         index = open_index(settings)
     sys.exit(shell_mode.run(Factbot(index, settings)))

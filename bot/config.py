@@ -4,6 +4,7 @@ Every setting is listed, with its default, in `.env.example`.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from dataclasses import dataclass
@@ -12,10 +13,20 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+# the settings the command line also takes as options (click reads them with envvar=, then hands
+# the merged value to Settings.from_env as an override)
+ENV_SEEDS, DEFAULT_SEEDS = "FACTBOT_SEEDS", Path("seeds")
+ENV_DB, DEFAULT_DB = "FACTBOT_DB", Path("factbot.db")
+ENV_PORT, DEFAULT_PORT = "PORT", 3000
 
 
 class ConfigError(Exception):
     """A missing or malformed setting; its message is one line naming the setting."""
+
+
+def load_env_file() -> None:
+    """Put `.env` (in the working directory) into the environment, under what is already set there."""
+    load_dotenv(Path.cwd() / ".env", override=False)
 
 
 def _on(value: str) -> bool:
@@ -39,8 +50,8 @@ def _number(env, name: str, default: str, kind: type) -> float | int:
 
 @dataclass(frozen=True)
 class Settings:
-    seeds: Path = Path("seeds")
-    db: Path | None = None  # default: <seeds>/../factbot.db, see db_path
+    seeds: Path = DEFAULT_SEEDS
+    db: Path = DEFAULT_DB  # ./factbot.db, in the working directory (not beside the seeds)
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
@@ -48,7 +59,7 @@ class Settings:
     admin_users: tuple[str, ...] = ()
     admins_from_workspace: bool = False
     commands: tuple[str, ...] = ("/ipo", "/azure")
-    port: int = 3000
+    port: int = DEFAULT_PORT
     log_level: str = "INFO"
     glossary: tuple[Path, ...] = ()  # the user's own glossary files, added to store/data/glossary*.txt
     aliases: tuple[Path, ...] = ()  # the user's own alias files, added to store/data/aliases.txt
@@ -60,18 +71,16 @@ class Settings:
 
     @property
     def db_path(self) -> Path:
-        return self.db if self.db is not None else Path("factbot.db")
+        return self.db
 
     @classmethod
-    def from_env(cls, env: dict | None = None, dotenv: bool = True) -> "Settings":
+    def from_env(cls, env: dict | None = None, dotenv: bool = True, **options: object) -> "Settings":
+        """The settings from `env` (default: the environment, after `.env`), with `options` (fields given
+        on the command line, None when not given) taking their place."""
         if dotenv and env is None:
-            load_dotenv(Path.cwd() / ".env", override=False)
+            load_env_file()
         e = os.environ if env is None else env
-        port_text = e.get("PORT") or "3000"
-        try:
-            port = int(port_text)
-        except ValueError:
-            raise ConfigError(f"PORT must be a whole number, got {port_text!r}") from None
+        port = int(_number(e, ENV_PORT, str(DEFAULT_PORT), int))
         max_upload_mb = _number(e, "FACTBOT_MAX_UPLOAD_MB", "20", float)
         log_days = _number(e, "FACTBOT_LOG_DAYS", "90", int)
         if log_days < 1:
@@ -87,13 +96,13 @@ class Settings:
                 if not path.is_file():
                     raise ConfigError(f"{name} names {path}, which is not a file")
             lexicon_files[name] = paths
-        return cls(
+        settings = cls(
             glossary=lexicon_files["FACTBOT_GLOSSARY"],
             aliases=lexicon_files["FACTBOT_ALIASES"],
             related_words=_on(e.get("FACTBOT_RELATED_WORDS", "on")),
             semantic=_on(e.get("FACTBOT_SEMANTIC", "on")),
-            seeds=Path(e.get("FACTBOT_SEEDS") or "seeds"),
-            db=Path(e["FACTBOT_DB"]) if e.get("FACTBOT_DB") else None,
+            seeds=Path(e.get(ENV_SEEDS) or DEFAULT_SEEDS),
+            db=Path(e.get(ENV_DB) or DEFAULT_DB),
             slack_bot_token=e.get("SLACK_BOT_TOKEN") or None,
             slack_signing_secret=e.get("SLACK_SIGNING_SECRET") or None,
             slack_app_token=e.get("SLACK_APP_TOKEN") or None,
@@ -107,6 +116,8 @@ class Settings:
             max_upload_mb=max_upload_mb,
             log_days=log_days,
         )
+        given = {name: value for name, value in options.items() if value is not None}
+        return dataclasses.replace(settings, **given) if given else settings
 
     def require(self, *names: str) -> None:
         """Raise ConfigError naming the first missing setting (names as in the environment)."""

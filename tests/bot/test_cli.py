@@ -189,3 +189,21 @@ def test_own_glossary_comes_from_the_settings_and_a_missing_one_is_named(seeds, 
     assert out["missing"] == [] and "IPO" in out["results"][0]["text"]
     bad = invoke("ask", "--seeds", str(seeds), "--db", db, "seres", env={"FACTBOT_ALIASES": str(tmp_path / "gone.txt")})
     assert bad.exit_code == 1 and "FACTBOT_ALIASES" in bad.output and "gone.txt" in bad.output
+
+
+def test_an_option_wins_over_the_environment_which_wins_over_dotenv_and_the_default(seeds, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text(f"FACTBOT_SEEDS={seeds}\nFACTBOT_DB=from-dotenv.db\n", "utf-8")
+    base = {k: None for k in ("FACTBOT_SEEDS", "FACTBOT_DB")}
+    assert invoke("reload", "--json", env=base).exit_code == 0  # both from .env
+    assert (tmp_path / "from-dotenv.db").exists()
+    assert invoke("reload", "--json", env=dict(base, FACTBOT_DB=str(tmp_path / "from-env.db"))).exit_code == 0
+    assert (tmp_path / "from-env.db").exists()  # the environment wins over .env
+    result = invoke("reload", "--json", "--db", str(tmp_path / "from-option.db"),
+                    env=dict(base, FACTBOT_DB=str(tmp_path / "from-env.db")))
+    assert result.exit_code == 0 and (tmp_path / "from-option.db").exists()  # the option wins
+    (tmp_path / ".env").write_text("", "utf-8")
+    assert invoke("reload", "--json", env=dict(base, FACTBOT_SEEDS=str(seeds))).exit_code == 0
+    assert (tmp_path / "factbot.db").exists()  # the default: ./factbot.db, whatever the seeds folder
+    help_text = invoke("ask", "--help").output
+    assert "FACTBOT_SEEDS" in help_text and "FACTBOT_DB" in help_text
