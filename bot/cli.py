@@ -179,7 +179,8 @@ def ask(seeds, db, limit, as_json, queries, query) -> None:
 def report(db: Path, since: str | None, limit: int, as_json: bool) -> None:
     """The most frequent questions without a confident answer, and the down-voted answers.
 
-    Read from the state store beside the index; records older than FACTBOT_LOG_DAYS are deleted.
+    Read from the state store; records older than FACTBOT_LOG_DAYS are deleted. A down-voted
+    answer comes with the facts it showed, as far as the index still holds them.
 
     \b
         factbot report --since 7d
@@ -192,8 +193,30 @@ def report(db: Path, since: str | None, limit: int, as_json: bool) -> None:
         window = parse_since(since) if since is not None else None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from None
-    result = open_records(_settings(db=db)).report(since=window, limit=limit)
-    click.echo(json.dumps(result.to_json(), ensure_ascii=False) if as_json else result.render())
+    settings = _settings(db=db)
+    result = open_records(settings).report(since=window, limit=limit)
+    facts = _voted_facts(settings, [i for d in result.downvoted for i in d.fact_ids])
+    if as_json:
+        data = result.to_json()
+        for entry in data["downvoted"]:  # the facts that answer showed, as far as they are still indexed
+            entry["facts"] = [facts[i] for i in entry["fact_ids"] if i in facts]
+        click.echo(json.dumps(data, ensure_ascii=False))
+    else:
+        click.echo(result.render(facts))
+
+
+def _voted_facts(settings: Settings, ids: list[int]) -> dict[int, dict]:
+    """The down-voted facts' texts from the index, when there is one."""
+    if not ids or not settings.db_path.exists():
+        return {}
+    from store import Index
+    from store.overview import facts_by_id
+
+    index = Index(settings.db_path)
+    try:
+        return facts_by_id(index, ids)
+    finally:
+        index.close()
 
 
 # --- Slack run modes and the app manifest (bot/serve.py, bot/socket_mode.py, bot/shell.py, bot/manifest.py) ---

@@ -108,6 +108,16 @@ def render_home(bot: Factbot, overview: Any, admin: bool = False, notice: Messag
     return View(type="home", blocks=blocks[:MAX_HOME_BLOCKS]).to_dict()
 
 
+def _facts(bot: Factbot, ids: list[int]) -> dict[int, dict]:
+    from store.overview import facts_by_id
+
+    try:
+        return facts_by_id(bot.index, ids)
+    except Exception as exc:  # the list still shows the ids
+        log.error("reading voted facts failed: %s", type(exc).__name__)
+        return {}
+
+
 def _admin_blocks(bot: Factbot) -> list[Block]:
     blocks: list[Block] = [DividerBlock(), HeaderBlock(text="For admins")]
     lines = ["*Last reloads*"]
@@ -143,9 +153,16 @@ def _admin_blocks(bot: Factbot) -> list[Block]:
     unanswered += [f"• “{clip_escaped(u.query, 200)}” · asked {u.count}× by {u.users}"
                    for u in (report.unanswered if report else [])] or ["• none"]
     downvoted = ["*Down-voted answers, last 7 days*"]
-    downvoted += [f"• “{clip_escaped(d.query, 200)}” · 👎 {d.count}, 👍 {d.up} · facts "
-                  + escape(", ".join(map(str, d.fact_ids[:10])))
-                  for d in (report.downvoted if report else [])] or ["• none"]
+    voted = list(report.downvoted if report else [])
+    facts = _facts(bot, [i for d in voted for i in d.fact_ids[:1]])
+    for d in voted:
+        line = f"• “{clip_escaped(d.query, 200)}” · 👎 {d.count}, 👍 {d.up}"
+        first = facts.get(d.fact_ids[0]) if d.fact_ids else None
+        line += f"\n   first fact: _{clip_escaped(first['text'], 200)}_" if first else \
+            " · facts " + escape(", ".join(map(str, d.fact_ids[:10])))
+        downvoted.append(line)
+    if not voted:
+        downvoted.append("• none")
     for lines in (unanswered, downvoted):
         blocks += [section(chunk) for chunk in _chunk_lines(lines)]
     return blocks

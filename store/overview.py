@@ -121,6 +121,17 @@ def overview(index, newest: int = 5, names: int = 5, topics: int = 6, examples: 
     return out
 
 
+def facts_by_id(index, ids) -> dict[int, dict]:
+    """The facts of `ids` still in the index: {id: {"id", "text", "title"}} (gone ones are left out)."""
+    ids = [int(i) for i in ids][:1000]
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    rows = index.conn().execute(
+        f"SELECT f.id, f.text, a.title FROM facts f JOIN articles a ON a.id = f.article_id WHERE f.id IN ({marks})", ids)
+    return {fid: {"id": fid, "text": text, "title": title} for fid, text, title in rows}
+
+
 def _document_frequency(conn, words: set[str]) -> dict[str, int]:
     """Facts of the whole index holding each word (the vocab table), for the words asked about."""
     out: dict[str, int] = {}

@@ -103,12 +103,19 @@ class Report:
         return {"since": self.since, "unanswered": [u.to_json() for u in self.unanswered],
                 "downvoted": [d.to_json() for d in self.downvoted]}
 
-    def render(self) -> str:
+    def render(self, facts: dict[int, dict] | None = None) -> str:
+        """The report as text; with `facts` ({id: {"text": ...}}), each down-voted answer's first fact."""
         lines = [f"Since {self.since}:", "", "Unanswered queries (times asked, people):"]
         lines += [f"  {u.count:>5}  {u.users:>3}  {u.query}" for u in self.unanswered] or ["  none"]
         lines += ["", "Down-voted answers (👎, 👍, fact ids):"]
-        lines += [f"  {d.count:>5}  {d.up:>3}  {d.query}  [{', '.join(map(str, d.fact_ids))}]"
-                  for d in self.downvoted] or ["  none"]
+        for d in self.downvoted:
+            lines.append(f"  {d.count:>5}  {d.up:>3}  {d.query}  [{', '.join(map(str, d.fact_ids))}]")
+            first = next((facts[i] for i in d.fact_ids if facts and i in facts), None)
+            if first:
+                text = " ".join(str(first["text"]).split())
+                lines.append(f"              1st fact: {text[:100] + ('…' if len(text) > 100 else '')}")
+        if not self.downvoted:
+            lines.append("  none")
         return "\n".join(lines)
 
 

@@ -73,6 +73,8 @@ def test_up_then_down_by_one_user_keeps_one_vote_the_latter_and_thanks(bot, slac
     downvoted = report(bot)["downvoted"]
     assert [(d["query"], d["fact_ids"], d["count"], d["up"]) for d in downvoted] == [
         ("azure margins", fact_ids, 1, 0)]
+    shown = downvoted[0]["facts"]  # what the answer showed, read back from the index
+    assert [f["id"] for f in shown] == fact_ids and "margin" in shown[0]["text"].lower() and shown[0]["title"]
 
 
 def test_a_visible_answer_keeps_its_blocks_when_thanked(bot, slack):

@@ -8,7 +8,7 @@ import pytest
 
 from tests.generated import corpus
 from tests.slack_standin import (
-    HttpBot, bot_env, copy_seeds, event_callback, home_action, home_opened, message_shortcut, reload_count,
+    HttpBot, block_action, bot_env, copy_seeds, event_callback, home_action, home_opened, message_shortcut, reload_count,
 )
 
 ADMIN = "U0ADMIN"
@@ -79,6 +79,12 @@ def test_the_message_shortcut_on_a_message_without_text_says_so(bot, slack):
 def test_home_for_everyone_and_more_for_admins(bot, slack):
     bot.command("/factbot", "zzqqxx wwvvuu", slack.response_url("home-nomatch"), user=MEMBER)
     slack.wait_for("response/home-nomatch")
+    bot.command("/factbot", "fairwater 2", slack.response_url("home-answer"), user=MEMBER)
+    (answer,) = slack.wait_for("response/home-answer")
+    vote = next(e for b in answer.blocks if b["type"] == "actions" for e in b["elements"]
+                if e["action_id"] == "factbot_vote_down")
+    bot.action(block_action("factbot_vote_down", vote["value"], slack.response_url("home-vote"), user=MEMBER))
+    slack.wait_for("response/home-vote")
     member, admin = open_home(bot, slack, MEMBER), open_home(bot, slack, ADMIN)
     assert member["type"] == admin["type"] == "home"
     health = bot.health()
@@ -97,7 +103,8 @@ def test_home_for_everyone_and_more_for_admins(bot, slack):
     assert "For admins" in admin_text and HOME_RELOAD in _actions(admin)
     assert "Last reloads" in admin_text and "startup" in admin_text
     assert "“zzqqxx wwvvuu” · asked 1× by 1" in admin_text
-    assert "Down-voted answers, last 7 days" in admin_text
+    assert "Down-voted answers, last 7 days" in admin_text and "“fairwater 2” · 👎 1, 👍 0" in admin_text
+    assert "first fact: _The new Fairwater 2 data center" in admin_text
 
 
 def test_a_forged_reload_click_from_a_member_is_refused(bot, slack):
