@@ -25,17 +25,17 @@ import fcntl
 import hashlib
 import json
 import os
-import re
 import sqlite3
 import threading
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterable
 
 import sqlite_utils
 
+from store import lexicon
 from store.model import Article, ArticleInfo, ParseResult
 from store.parse import parse_bytes
 from store.text import CJK_RE, index_text
@@ -268,35 +268,6 @@ def fact_body(text: str, section: str, title_body: str) -> str:
 
 def title_body(title: str, source: str) -> str:
     return f"{index_text(title)}\n{index_text(source)}"
-
-
-_PROPER = re.compile(r"\b([A-Z][A-Za-z]{2,})\b")
-_NOT_NAMES = {"The", "This", "That", "These", "Those", "Despite", "However", "Its", "Their", "Company",
-              "Group", "Core", "Market", "For", "With", "Chinese", "China", "Hong", "Kong"}
-
-
-def dominant_name(article: Article) -> str | None:
-    """The English proper name most of an article's facts repeat (alias learning), if any."""
-    if len(article.facts) < 3:
-        return None
-    counts = Counter(_PROPER.findall("\n".join(f.text for f in article.facts)))
-    for name, n in counts.most_common(4):
-        # all-capitals words of three letters or fewer are units and acronyms (HKD, IPO, CEO)
-        if name in _NOT_NAMES or (name.isupper() and len(name) <= 3):
-            continue
-        return name if n >= max(3, len(article.facts) * 0.4) else None
-    return None
-
-
-def _common_cjk(a: str, b: str, shortest: int = 2, longest: int = 6) -> str | None:
-    """The longest run of 2..6 Chinese characters found in both titles."""
-    for size in range(longest, shortest - 1, -1):
-        grams = {a[i:i + size] for i in range(len(a) - size + 1)}
-        for i in range(len(b) - size + 1):
-            g = b[i:i + size]
-            if g in grams and all(CJK_RE.match(ch) for ch in g):
-                return g
-    return None
 
 
 class _ReloadLock:
@@ -620,7 +591,7 @@ class _Batch:
                 self.fts_rows.append((fid, fact_body(fact.text, fact.section, tb)))
             self.facts += len(article.facts)
             if CJK_RE.search(article.title):
-                english = dominant_name(article)
+                english = lexicon.dominant_name([f.text for f in article.facts])
                 if english:
                     self.evidence.append((aid, english, article.title))
         self.files.append((name, digest, None, len(result.articles), n_facts,
@@ -671,27 +642,9 @@ def refresh_vocab(conn: sqlite3.Connection) -> None:
 
 
 def learn_aliases(conn: sqlite3.Connection) -> None:
-    """A Chinese title word shared by the titles of >= 2 articles whose facts repeat one English
-    name becomes an alias of that name (赛力斯 <-> Seres)."""
+    """The aliases table from the evidence the reload kept (store.lexicon.learn_aliases decides)."""
     conn.execute("DELETE FROM aliases")
-    by_name: dict[str, list[str]] = {}
-    for english, title in conn.execute("SELECT english, title FROM alias_evidence"):
-        by_name.setdefault(english, []).append(title)
-    rows = []
-    for english, titles in by_name.items():
-        sample = titles[:20]
-        if len(sample) < 2:
-            continue
-        found: Counter[str] = Counter()
-        for a, b in zip(sample, sample[1:]):
-            common = _common_cjk(a, b)
-            if common:
-                found[common] += 1
-        # the name must stand in most of the titles (a company's name does; 什么, 港股 do not)
-        best = max(found, key=lambda c: (sum(c in t for t in sample), len(c)), default=None)
-        support = sum(best in t for t in sample) if best else 0
-        if support >= max(2, 0.6 * len(sample)):
-            rows.append((best, english, support))
+    rows = lexicon.learn_aliases(conn.execute("SELECT english, title FROM alias_evidence"))
     conn.executemany("INSERT OR REPLACE INTO aliases(cjk, english, articles) VALUES (?,?,?)", rows)
 
 

@@ -9,13 +9,15 @@ Chinese term is one word (`("赛力斯",)`): the search turns it into its 2-char
 """
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Iterable
 
-from store.text import normalize, words
+from store.text import CJK_RE, normalize, words
 
 Term = tuple[str, ...]
 
@@ -47,23 +49,21 @@ class Lexicon:
     related: dict[str, list[tuple[str, float]]] = field(default_factory=dict)  # word -> near words
 
     def add_group(self, terms: list[Term], weight: float, translation: float | None = None) -> None:
-        """Make `terms` equivalents of each other at `weight`. In a line that mixes Chinese and
-        English terms (with `translation` given) each Chinese term stands for the English ones at
-        `translation` and they for it, the Chinese terms for each other at `weight`, but the English
-        terms not for each other: they are the translations of one Chinese word, not synonyms."""
+        """Make `terms` equivalents of each other at `weight`. A line that mixes Chinese and
+        English terms (with `translation` given) is a translation: each Chinese term stands for
+        the English ones at `translation` and for the other Chinese ones at `weight`; the English
+        terms get no entry from it (they are translations of one Chinese word, not synonyms of
+        each other, and an English query is planned from glossary.txt as before)."""
         terms = [t for t in dict.fromkeys(terms) if t]
         mixed = translation is not None and len({_is_chinese(t) for t in terms}) == 2
         for t in terms:
+            if mixed and not _is_chinese(t):
+                continue
             alts = self.equivalents.setdefault(t, {})
             for other in terms:
                 if other == t:
                     continue
-                w = weight
-                if mixed:
-                    if _is_chinese(t) != _is_chinese(other):
-                        w = translation
-                    elif not _is_chinese(t):
-                        continue
+                w = translation if mixed and not _is_chinese(other) else weight
                 if alts.get(other, 0.0) < w:
                     alts[other] = w
             self.longest = max(self.longest, len(t))
@@ -222,3 +222,59 @@ def load(learned: Iterable[tuple[str, str]] = (), glossary_files: Iterable[Path 
     for cjk, english in learned:
         lex.add_group([term(cjk), term(english)], ALIAS)
     return lex
+
+
+# --- aliases learned from the seeds ----------------------------------------------------------
+
+_PROPER = re.compile(r"\b([A-Z][A-Za-z]{2,})\b")
+_NOT_NAMES = {"The", "This", "That", "These", "Those", "Despite", "However", "Its", "Their", "Company",
+              "Group", "Core", "Market", "For", "With", "Chinese", "China", "Hong", "Kong"}
+
+
+def dominant_name(texts: list[str]) -> str | None:
+    """The English proper name most of an article's facts (`texts`) repeat, if any."""
+    if len(texts) < 3:
+        return None
+    counts = Counter(_PROPER.findall("\n".join(texts)))
+    for name, n in counts.most_common(4):
+        # all-capitals words of three letters or fewer are units and acronyms (HKD, IPO, CEO)
+        if name in _NOT_NAMES or (name.isupper() and len(name) <= 3):
+            continue
+        return name if n >= max(3, len(texts) * 0.4) else None
+    return None
+
+
+def _common_cjk(a: str, b: str, shortest: int = 2, longest: int = 6) -> str | None:
+    """The longest run of 2..6 Chinese characters found in both titles."""
+    for size in range(longest, shortest - 1, -1):
+        grams = {a[i:i + size] for i in range(len(a) - size + 1)}
+        for i in range(len(b) - size + 1):
+            g = b[i:i + size]
+            if g in grams and all(CJK_RE.match(ch) for ch in g):
+                return g
+    return None
+
+
+def learn_aliases(evidence: Iterable[tuple[str, str]]) -> list[tuple[str, str, int]]:
+    """(cjk, english, articles) pairs from (english name an article's facts repeat, its title)
+    evidence: a Chinese title word shared by the titles of >= 2 articles whose facts repeat one
+    English name becomes an alias of that name (赛力斯 <-> Seres)."""
+    by_name: dict[str, list[str]] = {}
+    for english, title in evidence:
+        by_name.setdefault(english, []).append(title)
+    rows = []
+    for english, titles in by_name.items():
+        sample = titles[:20]
+        if len(sample) < 2:
+            continue
+        found: Counter[str] = Counter()
+        for a, b in zip(sample, sample[1:]):
+            common = _common_cjk(a, b)
+            if common:
+                found[common] += 1
+        # the name must stand in most of the titles (a company's name does; 什么, 港股 do not)
+        best = max(found, key=lambda c: (sum(c in t for t in sample), len(c)), default=None)
+        support = sum(best in t for t in sample) if best else 0
+        if support >= max(2, 0.6 * len(sample)):
+            rows.append((best, english, support))
+    return rows

@@ -378,7 +378,12 @@ class Searcher:
             near = dict(sorted(near.items(), key=lambda kv: -kv[1])[:max(0, MAX_ALTS - len(alts))])
         # a group weighs by the words that stand for it as written; by its related words only when
         # it has nothing else
-        df = min(v.n_facts, sum(min(v.df.get(t, 0) for t in alt) for alt in (alts or near)))
+        # An English word weighs by its English alternatives (Chinese titles holding a synonym do
+        # not make it common); a Chinese word by its English translations when it has any (the
+        # facts are English, and a Chinese title word is held by every fact of its article)
+        english = [alt for alt in (alts or near) if not is_cjk(alt[0])]
+        own = english or list(alts or near)
+        df = min(v.n_facts, sum(min(v.df.get(t, 0) for t in alt) for alt in own))
         idf = math.log(1 + (v.n_facts - df + 0.5) / (df + 0.5))
         return Group(" ".join(unit), {**alts, **near}, cjk, df, idf, related=frozenset(near), lexical=lexical)
 

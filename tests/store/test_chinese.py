@@ -90,5 +90,23 @@ def test_the_english_words_of_a_chinese_line_are_translations_not_synonyms():
     lex = load()
     assert lex.lookup(("募资",))[("raised",)] == TRANSLATION
     assert ("clients",) not in lex.lookup(("customers",))  # only through 客户, not each other
-    assert ("募资",) in lex.lookup(("raised",))
+    assert ("募资",) not in lex.lookup(("raised",))  # English queries are planned as before
+    assert lex.lookup(("retail", "investors")) == {}
     assert lex.lookup(("募资",))[("募集资金",)] < TRANSLATION  # Chinese synonyms, as a synonym
+
+
+def test_chinese_titles_holding_a_translation_do_not_crowd_out_the_english_facts(seeds, tmp_path):
+    """Many newer articles whose Chinese titles say 超额认购 and 净利 (oversubscribed, net profit)
+    must not push the facts that say it in English out of an English query's answers."""
+    from store import Index
+
+    lines = []
+    for n in range(40):
+        lines.append(article(f"宏吉{n}号获{100 + n}倍超额认购 净利大增", "Test Wire", f"2025-12-{1 + n % 28:02d} 09:00",
+                             f"Core Insights - The offering of company {n} was subscribed by retail investors [1]."
+                             f" - Its revenue grew with a net profit of {n} million [2]."))
+    (seeds / "zz_many.txt").write_text("".join(lines), encoding="utf-8")
+    idx = Index.open(tmp_path / "crowd.db", seeds=seeds)
+    assert "oversubscription of 133 times" in idx.search("oversubscribed retail investors").hits[0].text
+    assert "net profit declined" in idx.search("seres net profit").hits[0].text
+    idx.close()
