@@ -31,10 +31,12 @@ IDEMPOTENT_METHODS = frozenset({
 })
 
 
-class _Policy:
-    """Which requests may be sent again: idempotent Web API methods of `api_url`, nothing else."""
+class _IdempotencyAware:
+    """A retry handler that knows which requests may be sent again: idempotent Web API methods of
+    `api_url`, nothing else (every response_url post adds a message)."""
 
-    def __init__(self, api_url: str):
+    def __init__(self, api_url: str, max_retry_count: int = 2):
+        super().__init__(max_retry_count=max_retry_count)  # type: ignore[call-arg]
         self.api_url = api_url
 
     def idempotent(self, request: HttpRequest) -> bool:
@@ -53,39 +55,30 @@ def _never_sent(error: BaseException | None) -> bool:
     return isinstance(error.reason, (ConnectionRefusedError, socket.gaierror))
 
 
-class SafeConnectionErrorRetryHandler(ConnectionErrorRetryHandler):
+class SafeConnectionErrorRetryHandler(_IdempotencyAware, ConnectionErrorRetryHandler):
     """Connection errors: retried for idempotent calls; for the others only when nothing was sent."""
 
-    def __init__(self, policy: _Policy, max_retry_count: int = 2):
-        super().__init__(max_retry_count=max_retry_count)
-        self.policy = policy
-
     def _can_retry(self, *, state, request, response=None, error=None) -> bool:  # type: ignore[override]
-        if not self.policy.idempotent(request):
+        if not self.idempotent(request):
             return _never_sent(error)
         return super()._can_retry(state=state, request=request, response=response, error=error)
 
 
-class IdempotentServerErrorRetryHandler(ServerErrorRetryHandler):
+class IdempotentServerErrorRetryHandler(_IdempotencyAware, ServerErrorRetryHandler):
     """Every 5xx (502/504 from proxies too, where slack-sdk's handler knows 500 and 503), for idempotent
     calls only: a 5xx to chat.postMessage may come after Slack posted the message."""
 
-    def __init__(self, policy: _Policy, max_retry_count: int = 2):
-        super().__init__(max_retry_count=max_retry_count)
-        self.policy = policy
-
     def _can_retry(self, *, state, request, response=None, error=None) -> bool:  # type: ignore[override]
-        return response is not None and 500 <= response.status_code <= 599 and self.policy.idempotent(request)
+        return response is not None and 500 <= response.status_code <= 599 and self.idempotent(request)
 
 
 def retry_handlers(api_url: str) -> list[RetryHandler]:
     """Web API retries: 429 for every call (waiting Retry-After: Slack did not act on it); 5xx and
     connection errors for idempotent calls; a refused connection for every call."""
-    policy = _Policy(api_url)
     return [
-        SafeConnectionErrorRetryHandler(policy),
+        SafeConnectionErrorRetryHandler(api_url),
         RateLimitErrorRetryHandler(max_retry_count=2),
-        IdempotentServerErrorRetryHandler(policy),
+        IdempotentServerErrorRetryHandler(api_url),
     ]
 
 
