@@ -512,11 +512,135 @@ class FileWriter:
         return ("\n".join(head) + "\n" if head else "") + "".join(body), facts, len(sizes), nothing
 
 
+# --------------------------------------------------------------------------- the "varied" profile
+# The standard profile's vocabulary is a few hundred words and its articles are all alike (~15
+# facts, ~20 a file, one Chinese title each): an index of it is easy to build. The varied profile
+# stresses what real digests have and it lacks: a vocabulary of tens of thousands of words, whole
+# Chinese summaries (about a fifth of the articles, with **label**：sections and Chinese bigrams
+# from a pool of ~2,500 characters), articles of 1 to 120 facts, files of 1 to ~150 articles,
+# long multi-sentence bullets, CRLF line ends and byte-order marks now and then.
+
+_CJK_EXCLUDED = set("".join(f for f in FORBIDDEN if not f.isascii()))
+CJK_POOL = random.Random("factbot-cjk").sample(
+    [chr(c) for c in range(0x4E00, 0x9FA6) if chr(c) not in _CJK_EXCLUDED], 3500)  # a reader's characters
+LABELS_CN = ["业绩表现", "核心观点", "投资要点", "风险提示", "行业动态", "估值分析", "盈利预测", "公司概况",
+             "市场表现", "经营情况", "资本开支", "未来展望", "竞争格局", "政策环境", "股东回报"]
+_ONSETS = "b c d f g h j k l m n p r s t v w z br cr dr fr gr pl pr st tr sp sk th ch sh".split()
+_VOWELS = "a e i o u ai ea ou io ia".split()
+_CODAS = ["", "", "n", "r", "s", "l", "t", "m", "nd", "st", "rk", "x"]
+
+
+def lexicon(seed: int, n: int = 40_000) -> list[str]:
+    """n distinct pseudo-English words (Zipf-ranked by position), none holding a forbidden entity."""
+    rng = random.Random(f"factbot-lexicon:{seed}")
+    out, seen = [], set(FILLER)
+    while len(out) < n:
+        w = "".join(rng.choice(_ONSETS) + rng.choice(_VOWELS) + rng.choice(_CODAS)
+                    for _ in range(rng.choice((1, 2, 2, 2, 3, 3, 4))))
+        if len(w) < 3 or w in seen or forbidden_in(w) or w in ("agent", "hq", "winner", "curse"):
+            continue
+        seen.add(w)
+        out.append(w)
+    return out
+
+
+class VariedWriter(FileWriter):
+    _lexicon: dict[int, list[str]] = {}
+    _chars = None
+
+    def __init__(self, seed: int, file_no: int, comps: list[dict]):
+        super().__init__(seed, file_no, comps)
+        words = self._lexicon.get(seed) or self._lexicon.setdefault(seed, lexicon(seed))
+        self.word = Stream(self.rng, words, s=1.0, batch=1024)
+        self.common = Stream(self.rng, FILLER, s=1.0, batch=1024)
+        self.char = Stream(self.rng, CJK_POOL, s=0.9, batch=2048)
+        self.label = Stream(self.rng, LABELS_CN, s=1.0)
+
+    def filler_sentence(self) -> str:
+        rng = self.rng
+        n = rng.randint(6, 30)
+        words = [self.word() if rng.random() < 0.45 else self.common() for _ in range(n)]
+        return words[0].capitalize() + " " + " ".join(words[1:])
+
+    def fact(self, co: str, peer: str) -> str:
+        rng = self.rng
+        parts = [self.sentence(co, peer) if rng.random() < 0.6 else self.filler_sentence()]
+        for _ in range(rng.choice((0, 0, 0, 1, 1, 2, 3, 5))):
+            parts.append(self.sentence(co, peer) if rng.random() < 0.4 else self.filler_sentence())
+        return ". ".join(parts)
+
+    def cn_sentence(self, comp: dict) -> str:
+        rng = self.rng
+        clauses = []
+        for _ in range(rng.choice((1, 2, 2, 3, 4))):
+            clause = "".join(self.char() for _ in range(rng.randint(4, 18)))
+            if rng.random() < 0.3:
+                clause = comp["cn"] + clause
+            if rng.random() < 0.2:
+                clause += f"{rng.uniform(0.1, 99):.1f}%"
+            clauses.append(clause)
+        sep = " " if rng.random() < 0.3 else "，"  # spaces where commas would be, as some exports do
+        marks = "".join(f"[{n}]" for n in sorted(rng.sample(range(1, 40), rng.choice((0, 1, 1, 2)))))
+        return sep.join(clauses) + marks + "。"
+
+    def cn_summary(self, comp: dict, n_facts: int) -> str:
+        rng = self.rng
+        out, left = [], n_facts
+        while left > 0:
+            k = min(left, rng.randint(1, 5))
+            out.append(f"**{self.label()}**：" + "".join(self.cn_sentence(comp) for _ in range(k)))
+            left -= k
+        return "".join(out)
+
+    def article(self, n_facts: int) -> tuple[str, int, int]:
+        rng = self.rng
+        if rng.random() >= 0.2:
+            return super().article(n_facts)
+        comp = self.company()
+        t = self.title_t().format(cn=comp["cn"], peer=self.company()["cn"], sector=self.sector_cn(),
+                                  n=rng.randint(2, 300))
+        y, mo, d = rng.choice((2023, 2024, 2025, 2025)), rng.randint(1, 12), rng.randint(1, 28)
+        src = f"{self.source()}· {y}-{mo:02d}-{d:02d} {rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}"
+        return f"{t}\n{src}\n{self.cn_summary(comp, n_facts)}\n", n_facts, 0
+
+    def file_text(self, budget: int) -> tuple[str, int, int, int]:
+        rng = self.rng
+        sizes, left = [], budget
+        while left > 0:
+            r = rng.random()
+            k = (rng.randint(1, 5) if r < 0.3 else rng.randint(6, 25) if r < 0.8
+                 else rng.randint(26, 60) if r < 0.95 else rng.randint(61, 120))
+            k = min(k, left)
+            sizes.append(k)
+            left -= k
+        head = []
+        if not (len(sizes) == 1 and rng.random() < 0.3):
+            if rng.random() < 0.95:
+                head.append(self.page())
+            head.append("搜索文档" if rng.random() < 0.2 else "Search documents")
+        body, facts, nothing = [], 0, 0
+        for k in sizes:
+            text, f, z = self.article(k)
+            body.append(text + ("\n" if rng.random() < 0.3 else ""))
+            facts += f
+            nothing += z
+        text = ("\n".join(head) + "\n" if head else "") + "".join(body)
+        if rng.random() < 0.05:
+            text = text.replace("\n", "\r\n")
+        if rng.random() < 0.02:
+            text = "\ufeff" + text
+        return text, facts, len(sizes), nothing
+
+
+PROFILES = {"standard": FileWriter, "varied": VariedWriter}
+
+
 def _write_files(args) -> dict:
-    seed, out, comps, jobs = args
+    seed, out, comps, jobs, profile = args
+    writer = PROFILES[profile]
     stats = {"facts": 0, "articles": 0, "nothing_sections": 0, "bytes": 0, "files": 0}
     for file_no, budget, name in jobs:
-        text, facts, arts, nothing = FileWriter(seed, file_no, comps).file_text(budget)
+        text, facts, arts, nothing = writer(seed, file_no, comps).file_text(budget)
         bad = forbidden_in(text)
         if bad:
             raise RuntimeError(f"{name}: generated text contains the forbidden entity {bad!r}")
@@ -530,12 +654,16 @@ def _write_files(args) -> dict:
     return stats
 
 
-def plan(seed: int, facts: int) -> list[tuple[int, int, str]]:
-    """(file number, fact budget, file name) per synthetic file: ~300 facts, a few single-article files."""
-    rng = random.Random(f"factbot-plan:{seed}:{facts}")
+def plan(seed: int, facts: int, profile: str = "standard") -> list[tuple[int, int, str]]:
+    """(file number, fact budget, file name) per synthetic file: ~300 facts, a few single-article
+    files; the varied profile from 1 to ~3,000 facts a file."""
+    rng = random.Random(f"factbot-plan:{seed}:{facts}" + ("" if profile == "standard" else f":{profile}"))
     out, left, i = [], facts, 0
     while left > 0:
-        b = rng.randint(5, 25) if rng.random() < 0.03 else rng.randint(220, 380)
+        if profile == "standard":
+            b = rng.randint(5, 25) if rng.random() < 0.03 else rng.randint(220, 380)
+        else:
+            b = int(min(3000, max(1, rng.lognormvariate(5.3, 1.2))))
         b = min(b, left)
         if left - b < 5:
             b = left
@@ -545,17 +673,18 @@ def plan(seed: int, facts: int) -> list[tuple[int, int, str]]:
     return out
 
 
-def generate(facts: int, out: Path, seed: int = 1, jobs: int | None = None, real: Path | None = REAL_SEEDS) -> dict:
+def generate(facts: int, out: Path, seed: int = 1, jobs: int | None = None, real: Path | None = REAL_SEEDS,
+             profile: str = "standard") -> dict:
     t0 = time.perf_counter()
     out = Path(out)
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
     comps = companies(seed, facts)
-    files = plan(seed, facts)
+    files = plan(seed, facts, profile)
     jobs = jobs or min(4, os.cpu_count() or 1)
     chunks = [files[i::jobs] for i in range(jobs)]
-    work = [(seed, str(out), comps, c) for c in chunks if c]
+    work = [(seed, str(out), comps, c, profile) for c in chunks if c]
     if len(work) > 1:
         with get_context("fork").Pool(len(work)) as pool:
             results = pool.map(_write_files, work)
@@ -568,7 +697,7 @@ def generate(facts: int, out: Path, seed: int = 1, jobs: int | None = None, real
             shutil.copyfile(p, out / p.name)
             real_files.append(p.name)
     manifest = {
-        "generator_version": GENERATOR_VERSION, "seed": seed, "synthetic_facts": stats["facts"],
+        "generator_version": GENERATOR_VERSION, "profile": profile, "seed": seed, "synthetic_facts": stats["facts"],
         "synthetic_articles": stats["articles"], "synthetic_files": stats["files"],
         "nothing_sections": stats["nothing_sections"], "bytes": stats["bytes"], "real_files": real_files,
         "companies": len(comps), "seconds": round(time.perf_counter() - t0, 2),
@@ -589,8 +718,10 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=None, help="worker processes (default: min(4, CPUs))")
     ap.add_argument("--no-real", action="store_true", help="do not copy the real seed files in")
+    ap.add_argument("--profile", choices=sorted(PROFILES), default="standard",
+                    help="standard: uniform articles, small vocabulary; varied: see VariedWriter")
     a = ap.parse_args(argv)
-    m = generate(a.facts, Path(a.out), a.seed, a.jobs, None if a.no_real else REAL_SEEDS)
+    m = generate(a.facts, Path(a.out), a.seed, a.jobs, None if a.no_real else REAL_SEEDS, a.profile)
     print(json.dumps(m, ensure_ascii=False))
     return 0
 
