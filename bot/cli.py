@@ -30,12 +30,12 @@ def _cli_actor() -> str:
 
 
 def _progress(as_json: bool):
-    """A progress line on the terminal for long reloads; none for JSON or when output is piped."""
-    from store.progress import TerminalProgress
+    """A progress bar on the terminal for long reloads; none for JSON or when output is piped."""
+    from bot.progress import ReloadProgress
 
     if as_json or not (sys.stdout.isatty() and sys.stderr.isatty()):
         return None
-    return TerminalProgress(sys.stderr)
+    return ReloadProgress(sys.stderr)
 
 
 @contextlib.contextmanager

@@ -128,19 +128,38 @@ def test_reload_progress_only_on_a_terminal(seeds, tmp_path):
     assert proc.stdout.startswith("2 articles, 31 facts indexed")
 
 
-def test_progress_line_describes_files_facts_rate_and_time_left():
+def test_progress_bar_describes_files_facts_rate_and_time_left():
     import io
 
-    from store.progress import TerminalProgress
+    from bot.progress import ReloadProgress
 
-    stream = io.StringIO()
-    progress = TerminalProgress(stream, interval=0)
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Terminal()
+    progress = ReloadProgress(stream)
     progress.update(stage="index", files=10, total_files=40, done=25, total=100, facts=5000)
     progress.update(stage="index", files=20, total_files=40, done=50, total=100, facts=10000)
     line = stream.getvalue().split("\r")[-1]
-    assert "20/40 files" in line and "10,000 facts" in line and "facts/s" in line and "s left" in line
+    assert "indexing:" in line and "50%" in line
+    assert "20/40 files" in line and "10,000 facts" in line and "facts/s" in line
+    progress.update(stage="vocabulary")
+    assert "vocabulary…" in stream.getvalue().split("\r")[-1]
     progress.finish()
-    assert stream.getvalue().endswith("\r")
+    assert stream.getvalue().endswith("\n")
+
+
+def test_progress_bar_draws_nothing_when_not_a_terminal():
+    import io
+
+    from bot.progress import ReloadProgress
+
+    stream = io.StringIO()
+    progress = ReloadProgress(stream)
+    progress.update(stage="index", files=1, total_files=2, done=1, total=2, facts=3)
+    progress.finish()
+    assert stream.getvalue() == ""
 
 
 def test_reload_shows_progress_on_a_terminal(seeds, tmp_path):
@@ -166,7 +185,7 @@ def test_reload_shows_progress_on_a_terminal(seeds, tmp_path):
     assert proc.wait(timeout=60) == 0
     os.close(controller)
     screen = b"".join(chunks).decode("utf-8", "replace")
-    assert "indexing: " in screen and "/6 files" in screen and "facts/s" in screen
+    assert "indexing: " in screen and "/6 files" in screen and "facts/s" in screen and "100%" in screen
     assert "2 articles, 31 facts indexed; 6 files loaded" in screen  # six copies of one export: indexed once
 
 
