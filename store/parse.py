@@ -166,7 +166,29 @@ def parse_text(text: str, file: str) -> ParseResult:
     if not text.strip():
         return _failure(file, 0, "empty file")
     errors: list[ParseError] = []
-    # Each line stripped, or None when it is too long to look at.
+    lines = _lines(text, file, errors)
+    # A source line ends in "HH:MM": checking for the colon first spares the summary lines, which
+    # are long, a slow full match.
+    sources = [_SOURCE.fullmatch(line) if line and line[-3:-2] == ":" else None for line in lines]
+    if not any(sources):
+        errors.append(ParseError(file, 1, f"no article found: expected {_EXPECTED_ARTICLE}"))
+        return ParseResult([], sorted(errors, key=_by_line))
+    claimed: set[int] = set()  # indexes of lines that belong to an article (or tried to)
+    found = _articles(lines, sources, claimed, file, errors)
+    page = _read_header(lines, claimed)
+    errors.extend(_stray_lines(lines, claimed, file))
+    articles = [
+        Article(
+            title=lines[title], source=source["name"], published=published, page=page,
+            file=file, line=title + 1, facts=facts,
+        )
+        for title, source, published, facts in found
+    ]
+    return ParseResult(articles, sorted(errors, key=_by_line), page)
+
+
+def _lines(text: str, file: str, errors: list[ParseError]) -> list[str | None]:
+    """Each line stripped, or None when it is too long to look at (reported in `errors`)."""
     lines: list[str | None] = []
     for number, raw in enumerate(text.split("\n"), 1):
         raw = raw.removesuffix("\r")
@@ -177,25 +199,24 @@ def parse_text(text: str, file: str) -> ParseResult:
             lines.append(None)
         else:
             lines.append(raw.strip())
-    # A source line ends in "HH:MM": checking for the colon first spares the summary lines, which
-    # are long, a slow full match.
-    sources = [_SOURCE.fullmatch(line) if line and line[-3:-2] == ":" else None for line in lines]
-    if not any(sources):
-        errors.append(ParseError(file, 1, f"no article found: expected {_EXPECTED_ARTICLE}"))
-        return ParseResult([], sorted(errors, key=_by_line))
+    return lines
 
-    claimed: set[int] = set()  # indexes of lines that belong to an article (or tried to)
-    found: list[tuple[int, re.Match[str], str, list[Fact]]] = []  # title index, source, published, facts
+
+def _articles(
+    lines: list[str | None], sources: list[re.Match[str] | None], claimed: set[int], file: str,
+    errors: list[ParseError],
+) -> list[tuple[int, re.Match[str], str, list[Fact]]]:
+    """(title index, source match, published, facts) of every article, claiming its lines.
+
+    Each source line claims the line above it as its title and the line below as its summary;
+    what is wrong with an article (no title, no summary, a bad date, a summary without sections)
+    goes into `errors` and the article is left out."""
+    found = []
     for i, source in enumerate(sources):
         if source is None:
             continue
         claimed.add(i)
-        title: int | None = i - 1
-        if title < 0 or title in claimed or lines[title] == "" or _is_marker(lines[title]):
-            errors.append(ParseError(file, i + 1, "source line has no title line above it"))
-            title = None
-        else:
-            claimed.add(title)
+        title = _title_above(lines, i, claimed, file, errors)
         summary = i + 1
         # A line directly followed by a source line is the next article's title, not a summary.
         if (summary >= len(lines) or lines[summary] == "" or sources[summary]
@@ -224,17 +245,20 @@ def parse_text(text: str, file: str) -> ParseResult:
             ))
             continue
         found.append((title, source, published, facts))
+    return found
 
-    page = _read_header(lines, claimed)
-    errors.extend(_stray_lines(lines, claimed, file))
-    articles = [
-        Article(
-            title=lines[title], source=source["name"], published=published, page=page,
-            file=file, line=title + 1, facts=facts,
-        )
-        for title, source, published, facts in found
-    ]
-    return ParseResult(articles, sorted(errors, key=_by_line), page)
+
+def _title_above(
+    lines: list[str | None], source: int, claimed: set[int], file: str, errors: list[ParseError]
+) -> int | None:
+    """The index of the title line above the source line at `source`, claimed; None (reported)
+    when there is none: the first line, a blank, the marker or a line another article holds."""
+    title = source - 1
+    if title < 0 or title in claimed or lines[title] == "" or _is_marker(lines[title]):
+        errors.append(ParseError(file, source + 1, "source line has no title line above it"))
+        return None
+    claimed.add(title)
+    return title
 
 
 def parse_summary(summary: str) -> list[Fact] | None:
