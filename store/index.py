@@ -21,7 +21,6 @@ the database (`<db>.lock`), across threads and processes.
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import Iterable
 
 import sqlite_utils
+from filelock import FileLock, Timeout
 
 from store import lexicon
 from store.model import Article, ArticleInfo, ParseResult
@@ -41,8 +41,8 @@ from store.parse import parse_bytes
 from store.text import CJK_RE, index_text
 
 SCHEMA_VERSION = "3"  # the FTS5 body format (3: traditional Chinese indexed as simplified); an index of another version is rebuilt
-OPTIMIZE_FACTS = 50_000
-DAY_BITS = 12  # fact ids: day since 2000 << DAY_BITS | counter  # merge the FTS5 segments into one after loading this many facts
+OPTIMIZE_FACTS = 50_000  # merge the FTS5 segments into one after loading this many facts
+DAY_BITS = 12  # fact ids: day since 2000 << DAY_BITS | counter
 FTS_DDL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS facts_fts USING fts5("
     "body, content='', columnsize=0, detail=none, tokenize='unicode61 remove_diacritics 2')"
@@ -271,41 +271,23 @@ def title_body(title: str, source: str) -> str:
 
 
 class _ReloadLock:
-    """An exclusive lock on `<db>.lock` (flock), plus a thread lock for threads of this process."""
-
-    _thread_locks: dict[str, threading.Lock] = {}
-    _guard = threading.Lock()
+    """An exclusive lock on `<db>.lock` across threads and processes (filelock's FileLock, an
+    flock on POSIX); busy at once unless `wait`."""
 
     def __init__(self, db: Path, wait: bool):
         self.path = Path(str(db) + ".lock")
-        self.wait = wait
-        with self._guard:
-            self.tlock = self._thread_locks.setdefault(str(self.path.resolve()), threading.Lock())
-        self.fd: int | None = None
+        self.lock = FileLock(self.path, timeout=-1 if wait else 0)
 
     def __enter__(self):
-        if not self.tlock.acquire(blocking=self.wait):
-            raise ReloadBusy("a reload is already running")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            fcntl.flock(self.fd, fcntl.LOCK_EX if self.wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._release()
+            self.lock.acquire()
+        except Timeout:
             raise ReloadBusy("a reload is already running") from None
-        except BaseException:
-            self._release()
-            raise
         return self
 
-    def _release(self):
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
-        self.tlock.release()
-
     def __exit__(self, *exc):
-        self._release()
+        self.lock.release()
 
 
 class Reloader:
