@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 import sqlite_utils
 from filelock import FileLock, Timeout
@@ -38,10 +38,15 @@ from filelock import FileLock, Timeout
 from store import lexicon
 from store.model import Article, ArticleInfo, ParseResult
 from store.parse import parse_bytes
+from store import vocab
 from store.text import CJK_RE, index_text
 
 SCHEMA_VERSION = "3"  # the FTS5 body format (3: traditional Chinese indexed as simplified); an index of another version is rebuilt
 OPTIMIZE_FACTS = 50_000  # merge the FTS5 segments into one after loading this many facts
+BULK_SHARE = 0.25  # a reload changing more of the index rebuilds vocabulary and aliases whole
+FTS_AUTOMERGE = 4  # FTS5's default, off during bulk loads (one merge at the end instead)
+ALIAS_SAMPLE = 20  # titles per English name that alias learning compares
+WRITE_CACHE_KB = 65_536  # the reload's page cache (a reload's peak memory stays under 300 MB at 1M facts)
 DAY_BITS = 12  # fact ids: day since 2000 << DAY_BITS | counter
 FTS_DDL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS facts_fts USING fts5("
@@ -129,31 +134,56 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+class SeedFile(NamedTuple):
+    name: str  # the path relative to the seeds folder, with "/"
+    size: int  # bytes
+    stamp: str | None  # what says the content is unchanged when it is the same; None: hash it
+
+
+RACY_NS = 2_000_000_000  # a file modified this recently may change again within its timestamp's tick
+
+
 class SeedFolder:
     """The seed files a reload reads: every regular file below a folder, hidden files and hidden
     folders left out, named by their path relative to it. A reload uses only `files()`, `read()`
     and `why_empty()` (and `digest(name)`, the content hash, where a source knows it without
-    reading the file), so another source of seed files can take this one's place."""
+    reading the file, and `stamped()`, the files with their stamps), so another source of seed
+    files can take this one's place.
 
-    def __init__(self, root: Path | str):
+    A file's stamp is its size, modification and change times and inode, as git's index keeps
+    them: a file whose stamp is the one stored by the last reload is not read again. A file
+    modified less than two seconds before it was listed gets no stamp (it could change again
+    within the same timestamp tick, unseen), so the next reload reads and hashes it."""
+
+    def __init__(self, root: Path | str, settle_ns: int = RACY_NS):
         self.root = Path(root)
+        self.settle_ns = settle_ns
 
     def files(self) -> list[tuple[str, int]]:
         """(name, size in bytes) of every seed file, sorted by name."""
+        return [(entry.name, entry.size) for entry in self.stamped()]
+
+    def stamped(self) -> list[SeedFile]:
+        """Every seed file with its stamp, sorted by name."""
         if not self.root.is_dir():
             return []
         out = []
+        now = time.time_ns()
         for root, dirs, files in os.walk(self.root):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for f in sorted(files):
                 if f.startswith("."):
                     continue
                 path = Path(root, f)
+                name = path.relative_to(self.root).as_posix()
                 try:
-                    size = path.stat().st_size
+                    st = path.stat()
                 except OSError:  # reading it will say what is wrong
-                    size = 0
-                out.append((path.relative_to(self.root).as_posix(), size))
+                    out.append(SeedFile(name, 0, None))
+                    continue
+                settled = now - max(st.st_mtime_ns, st.st_ctime_ns) >= self.settle_ns
+                stamp = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}" if settled else None
+                out.append(SeedFile(name, st.st_size, stamp))
         return sorted(out)
 
     def read(self, name: str) -> bytes:
@@ -177,7 +207,7 @@ def connect(path: Path | str, readonly: bool = False) -> sqlite3.Connection:
 
 TABLES = {  # name -> (columns, primary key); `reloads` survives a rebuild
     "files": ({"path": str, "hash": str, "failed_hash": str, "articles": int, "facts": int,
-               "errors": str, "loaded_at": str}, "path"),
+               "errors": str, "loaded_at": str, "stamp": str}, "path"),
     "articles": ({"id": int, "file": str, "line": int, "title": str, "source": str, "published": str,
                   "page": str, "digest": str}, "id"),
     "article_files": ({"article_id": int, "file": str, "line": int}, ("article_id", "file")),
@@ -191,24 +221,24 @@ TABLES = {  # name -> (columns, primary key); `reloads` survives a rebuild
     "meta": ({"key": str, "value": str}, "key"),
 }
 INDEXES = {"articles": [["file"], ["title", "source", "published"]], "article_files": [["file"]],
-           "facts": [["article_id"]]}
+           "facts": [["article_id"]], "alias_evidence": [["english"]]}
 VIRTUAL = ("facts_terms", "facts_fts")  # dropped in this order
 
 
 def create_schema(db: sqlite_utils.Database) -> None:
-    """Create what is missing (every table on a new file; on a rebuild all but `reloads`, whose
-    missing columns are added)."""
+    """Create what is missing: every table on a new file (on a rebuild all but `reloads`), and
+    the columns and indexes a newer factbot added to an index of the same schema version."""
     existing = set(db.table_names())
     for name, (columns, pk) in TABLES.items():
         if name not in existing:
             db[name].create(columns, pk=pk)
-            for columns_ in INDEXES.get(name, ()):
-                db[name].create_index(columns_)
-        elif name == "reloads":
+        else:
             have = {c.name for c in db[name].columns}
             for column, kind in columns.items():
                 if column not in have:
                     db[name].add_column(column, kind)
+        for columns_ in INDEXES.get(name, ()):
+            db[name].create_index(columns_, if_not_exists=True)
     if db.execute("SELECT 1 FROM meta WHERE key = 'schema'").fetchone() is None:
         db["meta"].insert({"key": "schema", "value": SCHEMA_VERSION})
     db.execute(FTS_DDL)
@@ -303,7 +333,8 @@ class Reloader:
         started = time.perf_counter()
         fresh = not self.db_path.exists()
         known, rebuild = ({}, True) if fresh else self._known()
-        listing = self.source.files()
+        stamped = getattr(self.source, "stamped", None)
+        listing = stamped() if stamped else [SeedFile(name, size, None) for name, size in self.source.files()]
         if rebuild and not fresh and known is None:  # a damaged index file, set aside below
             self._check(listing, {}, True)
             set_aside(self.db_path)
@@ -322,11 +353,11 @@ class Reloader:
             else:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA cache_size=-262144")
+            conn.execute(f"PRAGMA cache_size=-{WRITE_CACHE_KB}")
             db = sqlite_utils.Database(conn)
             if fresh:
                 create_schema(db)
-            report = self._apply(db, conn, started, listing, known, rebuild and not fresh)
+            report = self._apply(db, conn, started, listing, known, rebuild and not fresh, fresh)
             if fresh:
                 conn.execute("PRAGMA journal_mode=WAL")
         finally:
@@ -360,120 +391,170 @@ class Reloader:
             raise ReloadRefused(f"{self.db_path} is not a factbot index ({exc}); move it away or choose"
                                 " another database file") from None
 
-    def _check(self, listing: list[tuple[str, int]], known: dict, fresh: bool) -> None:
+    def _check(self, listing: list[SeedFile], known: dict, fresh: bool) -> None:
         """Refuse a reload that would empty the index: no seed files at all, or none of the files
         that hold its facts (a missing folder or an unmounted volume looks like that)."""
         if not listing:
             raise ReloadRefused(self.source.why_empty()
                                 + ("; no index was written" if fresh else "; the index is unchanged"))
         holding = [name for name, row in known.items() if row["facts"]]
-        names = {name for name, _ in listing}
+        names = {entry.name for entry in listing}
         if holding and not names.intersection(holding):
             raise ReloadRefused(
                 f"every file the index holds ({len(holding)}) is missing from the seeds, so the reload"
                 f" would remove them all; the index is unchanged (to start over from the new files,"
                 f" delete {self.db_path} and reload)")
 
-    def _scan(self, listing: list[tuple[str, int]], known: dict):
-        """(name, size, bytes or None, FileReport or None) per seed file, one file at a time: the
-        content is read once, hashed, and handed on to be parsed unless the file is unchanged
-        (then the report says so) or cannot be read (then it is reported as failed)."""
-        stored_digest = getattr(self.source, "digest", None)  # a source that knows its hashes (the corpus)
-        for name, size in listing:
+    def _unchanged_unread(self, row, entry: SeedFile) -> bool:
+        """Whether the file is the one the index holds, known without reading it: by its stamp,
+        or by the content hash a source that stores them gives (the corpus of record)."""
+        if row is None or not row["hash"] or row["errors"] not in (None, "", "[]"):
+            return False
+        if entry.stamp and "stamp" in row.keys() and row["stamp"] == entry.stamp:
+            return True
+        stored_digest = getattr(self.source, "digest", None)
+        return stored_digest is not None and row["hash"] == stored_digest(entry.name)
+
+    def _scan(self, listing: list[SeedFile], known: dict):
+        """(entry, size, content, report) per seed file, one file at a time. A file known to be
+        unchanged is not read; any other is read once and hashed, and the bytes hashed are handed
+        on to be parsed (content = (digest, data)) unless the hash is the stored one (unchanged;
+        content = None) or the file cannot be read (a failed report)."""
+        for entry in listing:
+            name = entry.name
             row = known.get(name)
-            if (row and stored_digest is not None and row["hash"] == stored_digest(name)
-                    and not json.loads(row["errors"] or "[]")):
-                yield name, size, None, FileReport(name, row["articles"], row["facts"], "unchanged")
-                continue  # unchanged, and not even read
+            if self._unchanged_unread(row, entry):
+                yield entry, entry.size, None, FileReport(name, row["articles"], row["facts"], "unchanged")
+                continue
             try:
                 data = self.source.read(name)
             except OSError as exc:  # what was indexed from it stays, as for any failed file
-                yield name, size, None, FileReport(
+                yield entry, entry.size, None, FileReport(
                     name, row["articles"] if row else 0, row["facts"] if row else 0, "failed",
                     [f"{name}: cannot read file: {exc.strerror or exc}"])
                 continue
             digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-            if row and row["hash"] == digest and not json.loads(row["errors"] or "[]"):
-                yield name, len(data), None, FileReport(name, row["articles"], row["facts"], "unchanged")
+            if row and row["hash"] == digest and row["errors"] in (None, "", "[]"):
+                yield entry, len(data), None, FileReport(name, row["articles"], row["facts"], "unchanged")
             else:
-                yield name, len(data), (digest, data), None
+                yield entry, len(data), (digest, data), None
 
+    # one reload, step by step ------------------------------------------------------------
     def _apply(self, db: sqlite_utils.Database, conn: sqlite3.Connection, started: float,
-               listing: list[tuple[str, int]], known: dict, rebuild: bool) -> ReloadReport:
-        seen = {name for name, _ in listing}
-        removed = sorted(set(known) - seen)
-        total_bytes = sum(size for _, size in listing) or 1
-        reports: dict[str, FileReport] = {}
-        unreadable: list[str] = []
+               listing: list[SeedFile], known: dict, rebuild: bool, fresh: bool = False) -> ReloadReport:
+        removed = sorted(set(known) - {entry.name for entry in listing})
         conn.execute("BEGIN IMMEDIATE")
         try:
-            if rebuild:
-                # an index written by another version of factbot is rebuilt whole, in this same
-                # transaction; the audit trail stays
-                drop_schema(conn)
-                create_schema(db)
-                conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
+            self._prepare(db, conn, rebuild)
+            changes = _Changes(conn, bulk=fresh or rebuild or self._much_changes(listing, known, removed))
             for name in removed:
-                self._delete_file(conn, name)
-            batch = _Batch(conn)
-            done_bytes = 0
-            for name, size, content, report in self._scan(listing, known):
-                done_bytes += size
-                if report is not None:
-                    reports[name] = report
-                    if report.status == "failed":
-                        unreadable.append(name)
-                    continue
-                digest, data = content
-                result = parse_bytes(data, name)
-                row = known.get(name)
-                errors = [str(e) for e in result.errors]
-                if not result.articles or (errors and row and row["hash"]):
-                    # keep what was indexed before (if anything) until the file is fixed or removed
-                    errors = errors or [f"{name}: no articles found"]
-                    reports[name] = FileReport(name, row["articles"] if row else 0,
-                                               row["facts"] if row else 0, "failed", errors)
-                    self._record_failure(conn, name, digest, errors, known)
-                else:
-                    if row:
-                        batch.flush()  # files queued before it may hold its articles too
-                        self._delete_file(conn, name)
-                    n_facts = batch.add_file(name, digest, result)
-                    reports[name] = FileReport(name, len(result.articles), n_facts,
-                                               "failed" if errors else "loaded", errors)
-                if self.progress:
-                    self.progress.update(stage="index", files=len(reports), total_files=len(seen),
-                                         done=done_bytes, total=total_bytes, facts=batch.facts)
-            batch.flush()
-            for name in unreadable:
-                self._record_failure(conn, name, "", reports[name].errors, known)
+                _delete_file(conn, name, changes)
+            reports, batch = self._load(conn, listing, known, changes)
             if rebuild or removed or batch.facts or any(r.status == "loaded" for r in reports.values()):
-                if self.progress:
-                    self.progress.update(stage="vocabulary")
-                refresh_vocab(conn)
-                learn_aliases(conn)
-                if batch.facts >= OPTIMIZE_FACTS:
-                    if self.progress:
-                        self.progress.update(stage="optimizing")
-                    conn.execute("INSERT INTO facts_fts(facts_fts) VALUES ('optimize')")
-            articles, facts = conn.execute(
-                "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM facts)").fetchone()
-            report = ReloadReport(articles, facts, [reports[k] for k in sorted(reports)],
-                                  actor=self.actor, removed=removed)
-            report.took_ms = (time.perf_counter() - started) * 1000
-            conn.execute(
-                "INSERT INTO reloads(at, actor, articles, facts, loaded, unchanged, failed, removed, errors, took_ms)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (_now(), self.actor, articles, facts, report.count("loaded"), report.count("unchanged"),
-                 len(report.failed), len(removed),
-                 json.dumps([e for f in report.failed for e in f.errors], ensure_ascii=False),
-                 round(report.took_ms, 1)))
+                self._derive(conn, changes, batch)
+            changes.finish()
+            report = self._record(conn, started, reports, removed)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         if self.progress:
             self.progress.finish()
+        return report
+
+    @staticmethod
+    def _prepare(db: sqlite_utils.Database, conn: sqlite3.Connection, rebuild: bool) -> None:
+        """Start from an empty schema when rebuilding; otherwise add what a newer factbot added."""
+        if rebuild:
+            # an index written by another version of factbot is rebuilt whole, in this same
+            # transaction; the audit trail stays
+            drop_schema(conn)
+            create_schema(db)
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
+        else:
+            create_schema(db)
+
+    def _much_changes(self, listing: list[SeedFile], known: dict, removed: list[str]) -> bool:
+        """Whether a reload may change so much of the index (a quarter of its bytes or facts) that
+        the vocabulary and aliases are cheaper rebuilt whole than moved by what changed."""
+        total = sum(entry.size for entry in listing) or 1
+        changed = sum(entry.size for entry in listing if not self._unchanged_unread(known.get(entry.name), entry))
+        facts = sum(row["facts"] or 0 for row in known.values()) or 1
+        gone = sum(known[name]["facts"] or 0 for name in removed)
+        return changed > BULK_SHARE * total or gone > BULK_SHARE * facts
+
+    def _load(self, conn: sqlite3.Connection, listing: list[SeedFile], known: dict, changes: "_Changes"):
+        """Parse and insert every changed file, one at a time; (reports by name, the batch)."""
+        total_bytes = sum(entry.size for entry in listing) or 1
+        reports: dict[str, FileReport] = {}
+        unreadable: list[str] = []
+        batch = _Batch(conn, changes)
+        done_bytes = 0
+        for entry, size, content, report in self._scan(listing, known):
+            name = entry.name
+            done_bytes += size
+            if report is None:
+                report = self._load_file(conn, entry, content, known.get(name), batch, changes)
+            elif report.status == "failed":
+                unreadable.append(name)
+            elif entry.stamp and (known.get(name) is None or "stamp" not in known[name].keys()
+                                  or known[name]["stamp"] != entry.stamp):
+                batch.restamp(name, entry.stamp)  # unchanged by its hash: stat it next time
+            reports[name] = report
+            if self.progress:
+                self.progress.update(stage="index", files=len(reports), total_files=len(listing),
+                                     done=done_bytes, total=total_bytes, facts=batch.facts)
+        batch.flush()
+        for name in unreadable:
+            self._record_failure(conn, name, "", reports[name].errors, known)
+        return reports, batch
+
+    def _load_file(self, conn, entry: SeedFile, content: tuple[str, bytes], row, batch: "_Batch",
+                   changes: "_Changes") -> FileReport:
+        """One changed file: its new facts replace its old ones, unless it fails where it had facts."""
+        name, (digest, data) = entry.name, content
+        result = parse_bytes(data, name)
+        errors = [str(e) for e in result.errors]
+        if not result.articles or (errors and row and row["hash"]):
+            # keep what was indexed before (if anything) until the file is fixed or removed
+            errors = errors or [f"{name}: no articles found"]
+            self._record_failure(conn, name, digest, errors, {name: row} if row else {})
+            return FileReport(name, row["articles"] if row else 0, row["facts"] if row else 0, "failed", errors)
+        if row:
+            batch.flush()  # files queued before it may hold its articles too
+            _delete_file(conn, name, changes)
+        n_facts = batch.add_file(name, digest, result, entry.stamp)
+        return FileReport(name, len(result.articles), n_facts, "failed" if errors else "loaded", errors)
+
+    def _derive(self, conn: sqlite3.Connection, changes: "_Changes", batch: "_Batch") -> None:
+        """The tables that follow from the facts: vocabulary, aliases, and the FTS5 segments."""
+        if self.progress:
+            self.progress.update(stage="vocabulary")
+        if changes.vocab is None:
+            vocab.rebuild(conn)
+        else:
+            changes.vocab.apply()
+        learn_aliases(conn, changes.names)
+        if changes.bulk or batch.facts >= OPTIMIZE_FACTS:
+            if self.progress:
+                self.progress.update(stage="optimizing")
+            conn.execute("INSERT INTO facts_fts(facts_fts) VALUES ('optimize')")
+
+    def _record(self, conn: sqlite3.Connection, started: float, reports: dict[str, FileReport],
+                removed: list[str]) -> ReloadReport:
+        """The report, and its line in the audit trail."""
+        articles, facts = conn.execute(
+            "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM facts)").fetchone()
+        report = ReloadReport(articles, facts, [reports[k] for k in sorted(reports)],
+                              actor=self.actor, removed=removed)
+        report.took_ms = (time.perf_counter() - started) * 1000
+        conn.execute(
+            "INSERT INTO reloads(at, actor, articles, facts, loaded, unchanged, failed, removed, errors, took_ms)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (_now(), self.actor, articles, facts, report.count("loaded"), report.count("unchanged"),
+             len(report.failed), len(removed),
+             json.dumps([e for f in report.failed for e in f.errors], ensure_ascii=False),
+             round(report.took_ms, 1)))
         return report
 
     @staticmethod
@@ -485,41 +566,71 @@ class Reloader:
             conn.execute("INSERT OR REPLACE INTO files(path, hash, failed_hash, articles, facts, errors,"
                          " loaded_at) VALUES (?, NULL, ?, 0, 0, ?, ?)", (name, digest, text, _now()))
 
-    def _delete_file(self, conn: sqlite3.Connection, name: str) -> None:
-        """Forget a file: the articles no other file holds go with their facts; the others stay,
-        naming one of the files that still holds them."""
-        aids = [a for (a,) in conn.execute("SELECT article_id FROM article_files WHERE file = ?", (name,))]
-        conn.execute("DELETE FROM article_files WHERE file = ?", (name,))
-        gone = []
-        for aid in aids:
-            other = conn.execute("SELECT file, line FROM article_files WHERE article_id = ? ORDER BY file LIMIT 1",
-                                 (aid,)).fetchone()
-            if other is None:
-                gone.append(aid)
-            else:
-                conn.execute("UPDATE articles SET file = ?, line = ? WHERE id = ? AND file = ?", (*other, aid, name))
-        for start in range(0, len(gone), 500):
-            chunk = gone[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = conn.execute(
-                "SELECT f.id, f.text, f.section, a.title, a.source, a.id FROM facts f"
-                f" JOIN articles a ON a.id = f.article_id WHERE a.id IN ({marks})", chunk).fetchall()
-            bodies: dict[int, str] = {}
-            deletes = []
-            for fid, text, section, title, source, aid in rows:
-                tb = bodies.get(aid) or bodies.setdefault(aid, title_body(title, source))
-                deletes.append(("delete", fid, fact_body(text, section, tb)))
-            conn.executemany("INSERT INTO facts_fts(facts_fts, rowid, body) VALUES (?, ?, ?)", deletes)
-            for table, column in (("facts", "article_id"), ("alias_evidence", "article_id"), ("articles", "id")):
-                conn.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", chunk)
-        conn.execute("DELETE FROM files WHERE path = ?", (name,))
+
+class _Changes:
+    """What one reload changes, for the tables that follow from the facts. In bulk (a first build,
+    a rebuild, or a quarter of the index changing) the vocabulary and aliases are rebuilt whole
+    and FTS5 merges no segments until the single merge at the end; otherwise the vocabulary moves
+    by the facts added and removed (store/vocab.py) and only the names whose alias evidence
+    changed are learned again."""
+
+    def __init__(self, conn: sqlite3.Connection, bulk: bool):
+        self.conn = conn
+        self.bulk = bulk
+        self.vocab = None if bulk else vocab.VocabDelta(conn)
+        self.names: set[str] | None = None if bulk else set()
+        if bulk:
+            conn.execute("INSERT INTO facts_fts(facts_fts, rank) VALUES ('automerge', 0)")
+
+    def finish(self) -> None:
+        if self.bulk:
+            self.conn.execute(f"INSERT INTO facts_fts(facts_fts, rank) VALUES ('automerge', {FTS_AUTOMERGE})")
+        elif self.vocab is not None:
+            self.vocab.close()
+
+
+def _delete_file(conn: sqlite3.Connection, name: str, changes: _Changes) -> None:
+    """Forget a file: the articles no other file holds go with their facts (out of FTS5, which
+    needs their bodies, and out of the vocabulary and alias evidence); the others stay, naming one
+    of the files that still holds them."""
+    aids = [a for (a,) in conn.execute("SELECT article_id FROM article_files WHERE file = ?", (name,))]
+    conn.execute("DELETE FROM article_files WHERE file = ?", (name,))
+    gone = []
+    for aid in aids:
+        other = conn.execute("SELECT file, line FROM article_files WHERE article_id = ? ORDER BY file LIMIT 1",
+                             (aid,)).fetchone()
+        if other is None:
+            gone.append(aid)
+        else:
+            conn.execute("UPDATE articles SET file = ?, line = ? WHERE id = ? AND file = ?", (*other, aid, name))
+    for start in range(0, len(gone), 500):
+        chunk = gone[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            "SELECT f.id, f.text, f.section, a.title, a.source, a.id FROM facts f"
+            f" JOIN articles a ON a.id = f.article_id WHERE a.id IN ({marks})", chunk).fetchall()
+        bodies: dict[int, str] = {}
+        deletes = []
+        for fid, text, section, title, source, aid in rows:
+            tb = bodies.get(aid) or bodies.setdefault(aid, title_body(title, source))
+            deletes.append((fid, fact_body(text, section, tb)))
+        conn.executemany("INSERT INTO facts_fts(facts_fts, rowid, body) VALUES ('delete', ?, ?)", deletes)
+        if changes.vocab is not None:
+            changes.vocab.remove(deletes)
+        if changes.names is not None:
+            changes.names.update(english for (english,) in conn.execute(
+                f"SELECT english FROM alias_evidence WHERE article_id IN ({marks})", chunk))
+        for table, column in (("facts", "article_id"), ("alias_evidence", "article_id"), ("articles", "id")):
+            conn.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", chunk)
+    conn.execute("DELETE FROM files WHERE path = ?", (name,))
 
 
 class _Batch:
     """Rows of parsed files on their way into the tables, written every few thousand facts."""
 
-    def __init__(self, conn: sqlite3.Connection):
+    def __init__(self, conn: sqlite3.Connection, changes: _Changes):
         self.conn = conn
+        self.changes = changes
         self.next_article = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM articles").fetchone()[0]
         self.empty = conn.execute("SELECT count(*) FROM (SELECT 1 FROM facts LIMIT 1)").fetchone()[0] == 0
         self.next_in_bucket: dict[int, int] = {}
@@ -529,6 +640,7 @@ class _Batch:
         self.fts_rows: list[tuple] = []
         self.evidence: list[tuple] = []
         self.files: list[tuple] = []
+        self.stamps: list[tuple] = []
         self.links: list[tuple] = []  # article_files rows
         self.added: dict[tuple[str, str, str, str], int] = {}  # article_key -> id, this reload
 
@@ -549,7 +661,7 @@ class _Batch:
             aid = row[0] if row else None
         return aid
 
-    def add_file(self, name: str, digest: str, result: ParseResult) -> int:
+    def add_file(self, name: str, digest: str, result: ParseResult, stamp: str | None = None) -> int:
         """Queue a parsed file's articles; one already indexed (from another file, or earlier in
         this one) only records that this file holds it too. Returns the file's facts."""
         n_facts = 0
@@ -577,10 +689,13 @@ class _Batch:
                 if english:
                     self.evidence.append((aid, english, article.title))
         self.files.append((name, digest, None, len(result.articles), n_facts,
-                           json.dumps([str(e) for e in result.errors], ensure_ascii=False), _now()))
-        if len(self.f_rows) >= 50_000:
+                           json.dumps([str(e) for e in result.errors], ensure_ascii=False), _now(), stamp))
+        if len(self.f_rows) >= 20_000:
             self.flush()
         return n_facts
+
+    def restamp(self, name: str, stamp: str) -> None:
+        self.stamps.append((stamp, name))
 
     def fact_ids(self, published: str, count: int) -> range:
         """Ids for an article's facts that grow with its publication date: the day since 2000,
@@ -611,22 +726,38 @@ class _Batch:
         # FTS5 writes a new segment whenever a rowid is lower than the one before: sort them
         self.fts_rows.sort()
         c.executemany("INSERT INTO facts_fts(rowid, body) VALUES (?, ?)", self.fts_rows)
+        if self.changes.vocab is not None:
+            self.changes.vocab.add(self.fts_rows)
         c.executemany("INSERT INTO alias_evidence(article_id, english, title) VALUES (?,?,?)", self.evidence)
+        if self.changes.names is not None:
+            self.changes.names.update(english for _, english, _ in self.evidence)
         c.executemany("INSERT OR IGNORE INTO article_files(article_id, file, line) VALUES (?,?,?)", self.links)
-        c.executemany("INSERT OR REPLACE INTO files(path, hash, failed_hash, articles, facts, errors, loaded_at)"
-                      " VALUES (?,?,?,?,?,?,?)", self.files)
-        self.a_rows, self.f_rows, self.fts_rows, self.evidence, self.files, self.links = [], [], [], [], [], []
+        c.executemany("INSERT OR REPLACE INTO files(path, hash, failed_hash, articles, facts, errors, loaded_at,"
+                      " stamp) VALUES (?,?,?,?,?,?,?,?)", self.files)
+        c.executemany("UPDATE files SET stamp = ? WHERE path = ?", self.stamps)
+        self.a_rows, self.f_rows, self.fts_rows, self.evidence, self.files = [], [], [], [], []
+        self.links, self.stamps = [], []
 
 
 def refresh_vocab(conn: sqlite3.Connection) -> None:
-    conn.execute("DELETE FROM vocab")
-    conn.execute("INSERT INTO vocab(term, df) SELECT term, doc FROM facts_terms")
+    vocab.rebuild(conn)
 
 
-def learn_aliases(conn: sqlite3.Connection) -> None:
-    """The aliases table from the evidence the reload kept (store.lexicon.learn_aliases decides)."""
-    conn.execute("DELETE FROM aliases")
-    rows = lexicon.learn_aliases(conn.execute("SELECT english, title FROM alias_evidence"))
+def learn_aliases(conn: sqlite3.Connection, names: set[str] | None = None) -> None:
+    """The aliases table from the evidence the reload kept (store.lexicon.learn_aliases decides).
+    `names`: learn only these English names again (the ones whose evidence a reload changed);
+    None: all."""
+    if names is None:
+        conn.execute("DELETE FROM aliases")
+        evidence = conn.execute("SELECT english, title FROM alias_evidence ORDER BY article_id")
+    else:
+        if not names:
+            return
+        conn.executemany("DELETE FROM aliases WHERE english = ?", [(n,) for n in names])
+        evidence = (row for n in sorted(names) for row in conn.execute(
+            "SELECT english, title FROM alias_evidence WHERE english = ? ORDER BY article_id LIMIT ?",
+            (n, ALIAS_SAMPLE)))
+    rows = lexicon.learn_aliases(evidence)
     conn.executemany("INSERT OR REPLACE INTO aliases(cjk, english, articles) VALUES (?,?,?)", rows)
 
 
