@@ -25,15 +25,15 @@ def maxrss_mb() -> float:
 
 def child_reload(db: str, seeds: str) -> dict:
     from store import Index
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     index = Index(db, seeds=seeds)
     report = index.reload(actor="bench", progress=None)
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     statuses: dict[str, int] = {}
     for f in report.files:
         statuses[f.status] = statuses.get(f.status, 0) + 1
     errors = [e for f in report.files for e in f.errors][:10]
-    return {"seconds": seconds, "articles": report.articles, "facts": report.facts,
+    return {"seconds": seconds, "cpu_s": cpu, "articles": report.articles, "facts": report.facts,
             "files": len(report.files), "removed": len(report.removed), "ok": report.ok, "statuses": statuses,
             "errors": errors,
             "maxrss_mb": maxrss_mb()}
