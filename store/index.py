@@ -293,6 +293,7 @@ def schema_version(path: Path) -> str | None:
 
 
 def fact_body(text: str, section: str, title_body: str) -> str:
+    """A fact's FTS5 body (_Batch.add_file writes the same, with each heading's part made once)."""
     return f"{index_text(text)}\n{index_text(section)}\n{title_body}"
 
 
@@ -679,10 +680,14 @@ class _Batch:
             self.a_rows.append((aid, article.file, article.line, article.title, article.source,
                                 article.published, article.page, key[3]))
             tb = title_body(article.title, article.source)
+            sections: dict[str, str] = {}  # a heading's index text, written once per article
             for fid, fact in zip(self.fact_ids(article.published, len(article.facts)), article.facts):
                 self.f_rows.append((fid, aid, fact.position, fact.section, fact.text,
                                     "[" + ", ".join(map(str, fact.citations)) + "]"))
-                self.fts_rows.append((fid, fact_body(fact.text, fact.section, tb)))
+                section = sections.get(fact.section)
+                if section is None:
+                    section = sections[fact.section] = index_text(fact.section)
+                self.fts_rows.append((fid, f"{index_text(fact.text)}\n{section}\n{tb}"))
             self.facts += len(article.facts)
             if CJK_RE.search(article.title):
                 english = lexicon.dominant_name([f.text for f in article.facts])
