@@ -46,13 +46,19 @@ def _strip_invisible(text: str) -> str:
 _t2s = opencc.OpenCC("t2s")
 
 
+def _visible(text: str) -> bool:
+    """True when `_strip_invisible` would change nothing: every character but line breaks and tabs
+    printable (a heading joined with its title by "\n" takes the fast path, not the loop)."""
+    return text.isprintable() or text.replace("\n", "").replace("\t", "").isprintable()
+
+
 def normalize(text: str) -> str:
     """NFKC, case folding, invisible characters to spaces, traditional Chinese to simplified."""
     if text.isascii():
         text = text.lower()
-        return text if text.isprintable() else _strip_invisible(text)
+        return text if _visible(text) else _strip_invisible(text)
     text = unicodedata.normalize("NFKC", text)
-    if not text.isprintable():
+    if not _visible(text):
         text = _strip_invisible(text)
     text = text.casefold()
     if not text.isascii():
