@@ -45,6 +45,8 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import sqlite3
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -156,9 +158,9 @@ def _engine(url: str) -> Engine:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn, record):  # noqa: ARG001
         dbapi_conn.isolation_level = None
-        dbapi_conn.execute("PRAGMA journal_mode=WAL")
-        dbapi_conn.execute("PRAGMA synchronous=NORMAL")
         dbapi_conn.execute("PRAGMA busy_timeout=30000")
+        _wal(dbapi_conn)
+        dbapi_conn.execute("PRAGMA synchronous=NORMAL")
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
@@ -167,15 +169,33 @@ def _engine(url: str) -> Engine:
     return engine
 
 
+def _wal(dbapi_conn, wait: float = 30.0) -> None:
+    """Put the SQLite file in WAL mode (once: the mode stays with the file). The switch needs the file
+    to itself, and while another connection writes SQLite answers "locked" at once instead of after
+    its busy timeout (waiting could deadlock), so a new file opened by several processes at once
+    waits here, as the busy timeout would, for at most `wait` seconds."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            if dbapi_conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                dbapi_conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def unavailable(exc: BaseException) -> StateUnavailable:
-    """A one-line StateUnavailable for a driver error (no password: the URL is not in it)."""
+def unavailable(exc: BaseException, store: str = "PostgreSQL") -> StateUnavailable:
+    """A one-line StateUnavailable for a driver error (no password: the URL is not in it); `store`
+    names the store for people (PostgreSQL, or the embedded SQLite file)."""
     orig = getattr(exc, "orig", None) or exc
     reason = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
-    return StateUnavailable(f"PostgreSQL is unreachable ({reason[:200]})")
+    return StateUnavailable(f"{store} is unreachable ({reason[:200]})")
 
 
 def is_connection_error(exc: BaseException) -> bool:
@@ -228,7 +248,7 @@ class State:
                 yield conn
         except (OperationalError, DBAPIError) as exc:
             if is_connection_error(exc):
-                raise unavailable(exc) from exc
+                raise unavailable(exc, "PostgreSQL" if self.shared else f"the state database {self.where}") from exc
             raise
 
     def prepare(self) -> None:

@@ -129,3 +129,32 @@ def test_an_unreachable_postgresql_is_state_unavailable_without_the_password():
         s.reloads()
     assert "hunter2" not in str(err.value)
     s.close()
+
+
+def test_a_new_sqlite_store_opened_while_another_connection_writes_waits_for_it(tmp_path):
+    """Switching a new file to WAL needs it to itself, and SQLite answers "locked" at once (not after
+    its busy timeout) while another connection writes: opening must wait for the writer instead."""
+    import sqlite3
+
+    path = tmp_path / "factbot.state.db"
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("CREATE TABLE other(a)")
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO other VALUES (1)")
+    outcome = []
+
+    def open_it():
+        try:
+            State.open(f"sqlite:///{path}").close()
+            outcome.append("opened")
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            outcome.append(exc)
+
+    thread = threading.Thread(target=open_it)
+    thread.start()
+    thread.join(0.5)
+    assert outcome == [] and thread.is_alive()  # still waiting for the writer, not failed
+    writer.execute("COMMIT")
+    thread.join(30)
+    writer.close()
+    assert outcome == ["opened"]
