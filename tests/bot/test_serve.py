@@ -37,11 +37,6 @@ RAW_MARKUP = ("<!channel>", "<!here>", "<@U123>", "<@U999>", "<http://evil", "<b
 
 
 @pytest.fixture(scope="module")
-def slack(slack_api_module):
-    return slack_api_module
-
-
-@pytest.fixture(scope="module")
 def bot(slack, tmp_path_factory):
     work = tmp_path_factory.mktemp("serve")
     seeds = copy_seeds(work / "seeds", ("<!channel> <@U123>.txt", HOSTILE))  # names come from seeds too

@@ -37,11 +37,6 @@ TABLE = [
 
 
 @pytest.fixture(scope="module")
-def slack(slack_api_module):
-    return slack_api_module
-
-
-@pytest.fixture(scope="module")
 def bot(slack, tmp_path_factory):
     work = tmp_path_factory.mktemp("serve-talk")
     proc = HttpBot(bot_env(slack, work / "factbot.db", copy_seeds(work / "seeds")), work)

@@ -12,11 +12,6 @@ from tests.slack_standin import (
 
 
 @pytest.fixture(scope="module")
-def slack(slack_api_module):
-    return slack_api_module
-
-
-@pytest.fixture(scope="module")
 def bot(slack, tmp_path_factory):
     work = tmp_path_factory.mktemp("feedback")
     env = bot_env(slack, work / "factbot.db", copy_seeds(work / "seeds"))

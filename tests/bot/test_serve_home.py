@@ -17,11 +17,6 @@ HOME_RELOAD = "factbot_home_reload"
 
 
 @pytest.fixture(scope="module")
-def slack(slack_api_module):
-    return slack_api_module
-
-
-@pytest.fixture(scope="module")
 def bot(slack, tmp_path_factory):
     """A bot over a generated corpus (seed 1) plus the real seed; seed 2's corpus waits beside it."""
     work = tmp_path_factory.mktemp("home")

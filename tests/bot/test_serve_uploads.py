@@ -33,11 +33,6 @@ Core Insights - This article has no source and date line [1].
 
 
 @pytest.fixture(scope="module")
-def slack(slack_api_module):
-    return slack_api_module
-
-
-@pytest.fixture(scope="module")
 def bot(slack, tmp_path_factory):
     work = tmp_path_factory.mktemp("uploads")
     seeds = copy_seeds(work / "seeds")
