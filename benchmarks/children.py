@@ -3,12 +3,14 @@ of the timings and each peak-memory figure is that process's own.
 
     python benchmarks/children.py reload DB SEEDS         # one reload: seconds, counts, peak RSS
     python benchmarks/children.py answer DB SEEDS QFILE   # answer every query of QFILE once
+    python benchmarks/children.py tantivy DIR SEEDS       # tantivy: parse with factbot's parser, build
 
 Each prints one JSON object on its last line; `run_child` runs one and reads it.
 """
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -18,22 +20,31 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 LIMIT = 3  # results asked for per query
 
-def maxrss_mb() -> float:
+def maxrss_mb(who: str = "self") -> float:
+    """Peak RSS of this process, or (who="children") of the largest child it has waited for."""
     import resource
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
+    what = resource.RUSAGE_SELF if who == "self" else resource.RUSAGE_CHILDREN
+    return resource.getrusage(what).ru_maxrss / 1024  # KB on Linux
+
+
+def children_cpu_s() -> float:
+    t = os.times()
+    return t.children_user + t.children_system
 
 
 def child_reload(db: str, seeds: str) -> dict:
     from store import Index
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0, w0 = time.perf_counter(), time.process_time(), children_cpu_s()
     index = Index(db, seeds=seeds)
     report = index.reload(actor="bench", progress=None)
-    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    seconds, own_cpu = time.perf_counter() - t0, time.process_time() - c0
+    workers_cpu = children_cpu_s() - w0  # the reload's worker processes, reaped when it ends
     statuses: dict[str, int] = {}
     for f in report.files:
         statuses[f.status] = statuses.get(f.status, 0) + 1
     errors = [e for f in report.files for e in f.errors][:10]
-    return {"seconds": seconds, "cpu_s": cpu, "articles": report.articles, "facts": report.facts,
+    return {"seconds": seconds, "cpu_s": own_cpu + workers_cpu, "own_cpu_s": own_cpu, "workers_cpu_s": workers_cpu,
+            "workers_maxrss_mb": maxrss_mb("children"), "articles": report.articles, "facts": report.facts,
             "files": len(report.files), "removed": len(report.removed), "ok": report.ok, "statuses": statuses,
             "errors": errors,
             "maxrss_mb": maxrss_mb()}
@@ -81,18 +92,69 @@ def child_answer(db: str, seeds: str, qfile: str) -> dict:
 
 
 
-def run_child(args: list[str], timeout: float) -> dict:
+def child_tantivy(path: str, seeds: str) -> dict:
+    """tantivy's side of a full reload: parse the folder with factbot's parser, index the facts."""
+    from baselines import Tantivy, parse_facts
+    facts, parse_s, parse_cpu_s = parse_facts(Path(seeds))
+    build_s, build_cpu_s = Tantivy(Path(path)).build(facts)
+    return {"parse_s": parse_s, "parse_cpu_s": parse_cpu_s, "build_s": build_s, "build_cpu_s": build_cpu_s,
+            "docs": len(facts), "maxrss_mb": maxrss_mb()}
+
+
+def _memory(proc) -> float:
+    """A process's RSS plus what its descendants (a reload's workers, a fork server) hold of their
+    own (USS: the pages they share with the process they were forked from count once), in MB."""
+    import psutil
+    try:
+        total = proc.memory_info().rss
+        for child in proc.children(recursive=True):
+            try:
+                total += child.memory_full_info().uss
+            except psutil.Error:
+                pass
+    except psutil.Error:
+        return 0.0
+    return total / 2**20
+
+
+def run_child(args: list[str], timeout: float, every: float = 0.05) -> dict:
+    """Run one child and read its JSON; `peak_total_mb` is its memory with its descendants',
+    sampled from here every `every` seconds (a thread inside the child would change how a
+    reload starts its workers)."""
+    import psutil
     cmd = [sys.executable, str(Path(__file__).resolve())] + args
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=str(ROOT))
-    if r.returncode != 0:
-        raise RuntimeError(f"{' '.join(args[:1])} child failed ({r.returncode}): {r.stderr.strip()[-2000:]}")
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    with open(os.devnull, "rb") as devnull, subprocess.Popen(
+            cmd, stdin=devnull, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(ROOT)) as p:
+        import threading
+        out: dict[str, bytes] = {}
+        readers = [threading.Thread(target=lambda n=n, f=f: out.__setitem__(n, f.read()))
+                   for n, f in (("stdout", p.stdout), ("stderr", p.stderr))]
+        for r in readers:
+            r.start()
+        me, peak, deadline = psutil.Process(p.pid), 0.0, time.monotonic() + timeout
+        while p.poll() is None:
+            peak = max(peak, _memory(me))
+            if time.monotonic() > deadline:
+                p.kill()
+                raise RuntimeError(f"{args[0]} child took over {timeout} s")
+            time.sleep(every)  # the sampling interval
+        for r in readers:
+            r.join()
+    stdout, stderr = out["stdout"].decode(), out["stderr"].decode()
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(args[:1])} child failed ({p.returncode}): {stderr.strip()[-2000:]}")
+    result = json.loads(stdout.strip().splitlines()[-1])
+    result["peak_total_mb"] = max(peak, result.get("maxrss_mb", 0.0))
+    return result
 
 
 def main(argv: list[str]) -> int:
     sys.path.insert(0, str(ROOT))
     if argv[0] == "reload":
         print(json.dumps(child_reload(argv[1], argv[2])))
+    elif argv[0] == "tantivy":
+        sys.path.insert(0, str(HERE))
+        print(json.dumps(child_tantivy(argv[1], argv[2])))
     elif argv[0] == "answer":
         print(json.dumps(child_answer(argv[1], argv[2], argv[3]), ensure_ascii=False))
     else:

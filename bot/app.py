@@ -242,7 +242,8 @@ def open_index(settings: Settings, state: Any = None) -> Any:
     from store import Index
 
     lexicon = dict(glossary=settings.glossary, aliases=settings.aliases,
-                   related_words=settings.related_words, semantic=settings.semantic)
+                   related_words=settings.related_words, semantic=settings.semantic,
+                   workers=settings.reload_workers)
     if settings.database_url and state is not None and state.shared:
         from store.replica import Replica
 

@@ -40,15 +40,18 @@ def _progress(as_json: bool):
 
 @contextlib.contextmanager
 def _refusal():
-    """A reload (or first build) refused because it would empty the index, or not run because the
-    shared store does not answer: one line, exit 1."""
-    from store import ReloadRefused
+    """A reload (or first build) refused because it would empty the index, stopped before it was
+    done (a worker process died), or not run because the shared store does not answer: one line,
+    exit 1."""
+    from store import ReloadFailed, ReloadRefused
     from store.state import StateError
 
     try:
         yield
     except ReloadRefused as exc:
         raise click.ClickException(f"reload refused: {exc}") from None
+    except ReloadFailed as exc:
+        raise click.ClickException(f"reload failed: {exc}") from None
     except StateError as exc:
         raise click.ClickException(f"reload not run: {exc}; nothing changed") from None
 
@@ -94,7 +97,7 @@ def reload(seeds: Path, db: Path, as_json: bool) -> None:
     from store import Index
 
     settings = _settings(seeds=seeds, db=db)
-    index = Index(settings.db_path, seeds=settings.seeds)
+    index = Index(settings.db_path, seeds=settings.seeds, workers=settings.reload_workers)
     if settings.database_url:  # replicas: the seeds go into the shared corpus, every replica follows
         index = _replica(settings.database_url, index, settings.seeds)
     with _refusal():
@@ -147,7 +150,7 @@ def ask(seeds, db, limit, as_json, queries, query) -> None:
     s = _settings(seeds=seeds, db=db)
     with _refusal():
         index = Index.open(s.db_path, seeds=s.seeds, progress=_progress(as_json), glossary=s.glossary, aliases=s.aliases,
-                       related_words=s.related_words, semantic=s.semantic)
+                           related_words=s.related_words, semantic=s.semantic, workers=s.reload_workers)
     if queries is not None:
         # split on "\n" only (no universal newlines): a blank line is a query too and gets its answer
         try:

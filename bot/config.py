@@ -68,6 +68,7 @@ class Settings:
     database_url: str | None = None  # PostgreSQL shared by replicas; None: the embedded SQLite state file
     max_upload_mb: float = 20.0  # exports added by DM; 0 turns that off
     log_days: int = 90  # unanswered questions and votes are deleted after this many days
+    reload_workers: int | None = None  # processes parsing a large reload; None: one per CPU; 0 or 1: none
 
     @property
     def db_path(self) -> Path:
@@ -83,6 +84,8 @@ class Settings:
         port = int(_number(e, ENV_PORT, str(DEFAULT_PORT), int))
         max_upload_mb = _number(e, "FACTBOT_MAX_UPLOAD_MB", "20", float)
         log_days = _number(e, "FACTBOT_LOG_DAYS", "90", int)
+        workers_text = (e.get("FACTBOT_RELOAD_WORKERS") or "auto").strip().lower()
+        reload_workers = None if workers_text == "auto" else int(_number(e, "FACTBOT_RELOAD_WORKERS", "auto", int))
         if log_days < 1:
             raise ConfigError(f"FACTBOT_LOG_DAYS must be at least 1, got {log_days}")
         commands = tuple(c if c.startswith("/") else "/" + c for c in _split(e.get("FACTBOT_COMMANDS", "/ipo,/azure")))
@@ -115,6 +118,7 @@ class Settings:
             database_url=e.get("DATABASE_URL") or None,
             max_upload_mb=max_upload_mb,
             log_days=log_days,
+            reload_workers=reload_workers,
         )
         given = {name: value for name, value in options.items() if value is not None}
         return dataclasses.replace(settings, **given) if given else settings

@@ -197,7 +197,7 @@ class Factbot:
 
     def reload(self, actor: str, wait: bool = False, progress: Any = None) -> Message:
         """Run a reload now and return its report as a message (or the "busy" notice)."""
-        from store import ReloadBusy, ReloadRefused
+        from store import ReloadBusy, ReloadFailed, ReloadRefused
         from store.state import StateUnavailable
 
         try:
@@ -207,6 +207,9 @@ class Factbot:
         except ReloadRefused as exc:
             log.warning("reload by %s refused: %s", actor, exc)
             return render.render_notice(f"The reload was refused: {render.escape(str(exc))}.")
+        except ReloadFailed as exc:
+            log.error("reload by %s failed: %s", actor, exc)
+            return render.render_notice(f"The reload failed: {render.escape(str(exc))}.")
         except StateUnavailable as exc:  # replicas: the shared store is down; nothing was changed
             log.warning("reload by %s not run: %s", actor, exc)
             return render.render_notice(UNREACHABLE.format(reason=render.escape(str(exc))))

@@ -20,7 +20,6 @@ NOTIFY on the channel `factbot_corpus`, delivered when the transaction commits.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -29,6 +28,7 @@ from sqlalchemy import Column, Integer, LargeBinary, String, Table, Text, delete
 
 from store.index import FileReport, ReloadBusy, ReloadRefused, ReloadReport
 from store.parse import parse_bytes
+from store.prepare import content_hash
 from store.state import State, metadata
 
 CHANNEL = "factbot_corpus"
@@ -63,8 +63,7 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+digest = content_hash  # a file's hash, as the index stores it (the Reloader compares the two)
 
 
 def current_version(state: State) -> int:

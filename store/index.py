@@ -21,13 +21,13 @@ the database (`<db>.lock`), across threads and processes.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
+from itertools import repeat
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, NamedTuple
@@ -36,16 +36,21 @@ import sqlite_utils
 from filelock import FileLock, Timeout
 
 from store import lexicon
-from store.model import Article, ArticleInfo, ParseResult
-from store.parse import parse_bytes
+from store.model import ArticleInfo
 from store import vocab
-from store.text import CJK_RE, index_text
+from store.prepare import PreparedFile, WorkerDied, fact_body, prepared_in_order, title_body
 
-SCHEMA_VERSION = "3"  # the FTS5 body format (3: traditional Chinese indexed as simplified); an index of another version is rebuilt
+SCHEMA_VERSION = "4"  # 3: traditional Chinese indexed as simplified; 4: article digests without JSON. An index of another version is rebuilt
 OPTIMIZE_FACTS = 50_000  # merge the FTS5 segments into one after loading this many facts
 BULK_SHARE = 0.25  # a reload changing more of the index rebuilds vocabulary and aliases whole
-FTS_AUTOMERGE = 4  # FTS5's default, off during bulk loads (one merge at the end instead)
+# FTS5 settings during a bulk load, and FTS5's defaults, put back when it ends: the segments are
+# merged once, by the 'optimize' at the end, not also level by level while loading
+BULK_FTS = {"automerge": (0, 4),  # no merging while loading: one merge at the end instead
+            "crisismerge": (64, 16),  # nor the forced merge of every 16 segments of a level
+            "hashsize": (4 << 20, 1 << 20)}  # a segment per write of FLUSH_FACTS rows, not several
+FLUSH_FACTS = 20_000  # rows a reload collects before writing them
 ALIAS_SAMPLE = 20  # titles per English name that alias learning compares
+PARALLEL_BYTES = 2 << 20  # a reload reading this much parses in worker processes (store/prepare.py)
 WRITE_CACHE_KB = 65_536  # the reload's page cache (a reload's peak memory stays under 300 MB at 1M facts)
 DAY_BITS = 12  # fact ids: day since 2000 << DAY_BITS | counter
 FTS_DDL = (
@@ -61,6 +66,11 @@ class ReloadBusy(Exception):
 class ReloadRefused(Exception):
     """A reload that would empty the index (no seed files at all, or every known file gone) was
     not run; the index is untouched. The message says why."""
+
+
+class ReloadFailed(Exception):
+    """A reload stopped before it was done (a worker process parsing the seeds died); it was rolled
+    back, so the index is as it was. The message says why."""
 
 
 @dataclass
@@ -292,15 +302,6 @@ def schema_version(path: Path) -> str | None:
         conn.close()
 
 
-def fact_body(text: str, section: str, title_body: str) -> str:
-    """A fact's FTS5 body (_Batch.add_file writes the same, with each heading's part made once)."""
-    return f"{index_text(text)}\n{index_text(section)}\n{title_body}"
-
-
-def title_body(title: str, source: str) -> str:
-    return f"{index_text(title)}\n{index_text(source)}"
-
-
 class _ReloadLock:
     """An exclusive lock on `<db>.lock` across threads and processes (filelock's FileLock, an
     flock on POSIX); busy at once unless `wait`."""
@@ -321,14 +322,27 @@ class _ReloadLock:
         self.lock.release()
 
 
+def default_workers() -> int:
+    """The reload's worker processes when none are set: one per CPU this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 class Reloader:
     """Brings the index in line with a source of seed files, in one transaction."""
 
-    def __init__(self, db_path: Path, seeds: Path | SeedFolder, actor: str, progress=None):
+    def __init__(self, db_path: Path, seeds: Path | SeedFolder, actor: str, progress=None,
+                 workers: int | None = None, parallel_bytes: int = PARALLEL_BYTES):
         self.db_path = db_path
         self.source = seeds if hasattr(seeds, "read") else SeedFolder(seeds)
         self.actor = actor
         self.progress = progress
+        # worker processes that parse while this one writes (store/prepare.py), when the reload
+        # reads at least `parallel_bytes`; None: one per CPU; 0 or 1: parse here
+        self.workers = default_workers() if workers is None else workers
+        self.parallel_bytes = parallel_bytes
 
     def run(self) -> ReloadReport:
         started = time.perf_counter()
@@ -417,28 +431,26 @@ class Reloader:
         return stored_digest is not None and row["hash"] == stored_digest(entry.name)
 
     def _scan(self, listing: list[SeedFile], known: dict):
-        """(entry, size, content, report) per seed file, one file at a time. A file known to be
-        unchanged is not read; any other is read once and hashed, and the bytes hashed are handed
-        on to be parsed (content = (digest, data)) unless the hash is the stored one (unchanged;
-        content = None) or the file cannot be read (a failed report)."""
+        """A job per seed file, one file at a time: ((entry, size, report), args of
+        store.prepare.prepare or None, bytes read). A file known to be unchanged is not read (report
+        "unchanged"), nor is one that cannot be read (report "failed"); any other is read once,
+        and the bytes read are the ones hashed and parsed (prepare skips the parse when their hash
+        is the one stored for the file)."""
         for entry in listing:
             name = entry.name
             row = known.get(name)
             if self._unchanged_unread(row, entry):
-                yield entry, entry.size, None, FileReport(name, row["articles"], row["facts"], "unchanged")
+                yield (entry, entry.size, FileReport(name, row["articles"], row["facts"], "unchanged")), None, 0
                 continue
             try:
                 data = self.source.read(name)
             except OSError as exc:  # what was indexed from it stays, as for any failed file
-                yield entry, entry.size, None, FileReport(
+                yield (entry, entry.size, FileReport(
                     name, row["articles"] if row else 0, row["facts"] if row else 0, "failed",
-                    [f"{name}: cannot read file: {exc.strerror or exc}"])
+                    [f"{name}: cannot read file: {exc.strerror or exc}"])), None, 0
                 continue
-            digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-            if row and row["hash"] == digest and row["errors"] in (None, "", "[]"):
-                yield entry, len(data), None, FileReport(name, row["articles"], row["facts"], "unchanged")
-            else:
-                yield entry, len(data), (digest, data), None
+            clean = row["hash"] if row and row["errors"] in (None, "", "[]") else None
+            yield (entry, len(data), None), (name, data, clean), len(data)
 
     # one reload, step by step ------------------------------------------------------------
     def _apply(self, db: sqlite_utils.Database, conn: sqlite3.Connection, started: float,
@@ -450,7 +462,10 @@ class Reloader:
             changes = _Changes(conn, bulk=fresh or rebuild or self._much_changes(listing, known, removed))
             for name in removed:
                 _delete_file(conn, name, changes)
-            reports, batch = self._load(conn, listing, known, changes)
+            try:
+                reports, batch = self._load(conn, listing, known, changes)
+            except WorkerDied as exc:
+                raise ReloadFailed(f"{exc}; nothing was changed, the index is as it was") from None
             if rebuild or removed or batch.facts or any(r.status == "loaded" for r in reports.values()):
                 self._derive(conn, changes, batch)
             changes.finish()
@@ -475,31 +490,47 @@ class Reloader:
         else:
             create_schema(db)
 
+    def _changed_bytes(self, listing: list[SeedFile], known: dict) -> int:
+        """The bytes of the files a reload reads (those not known to be unchanged)."""
+        return sum(entry.size for entry in listing if not self._unchanged_unread(known.get(entry.name), entry))
+
     def _much_changes(self, listing: list[SeedFile], known: dict, removed: list[str]) -> bool:
         """Whether a reload may change so much of the index (a quarter of its bytes or facts) that
         the vocabulary and aliases are cheaper rebuilt whole than moved by what changed."""
         total = sum(entry.size for entry in listing) or 1
-        changed = sum(entry.size for entry in listing if not self._unchanged_unread(known.get(entry.name), entry))
         facts = sum(row["facts"] or 0 for row in known.values()) or 1
         gone = sum(known[name]["facts"] or 0 for name in removed)
-        return changed > BULK_SHARE * total or gone > BULK_SHARE * facts
+        return self._changed_bytes(listing, known) > BULK_SHARE * total or gone > BULK_SHARE * facts
+
+    def _workers(self, listing: list[SeedFile], known: dict) -> int:
+        """Worker processes for this reload's parsing: none (1) unless it reads enough to gain."""
+        if self.workers <= 1 or self._changed_bytes(listing, known) < self.parallel_bytes:
+            return 1
+        return self.workers
 
     def _load(self, conn: sqlite3.Connection, listing: list[SeedFile], known: dict, changes: "_Changes"):
-        """Parse and insert every changed file, one at a time; (reports by name, the batch)."""
+        """Parse and insert every changed file, in listing order (parsed by worker processes
+        ahead of the one being written when there is much to read); (reports by name, the
+        batch)."""
         total_bytes = sum(entry.size for entry in listing) or 1
         reports: dict[str, FileReport] = {}
         unreadable: list[str] = []
         batch = _Batch(conn, changes)
         done_bytes = 0
-        for entry, size, content, report in self._scan(listing, known):
+        jobs = prepared_in_order(self._scan(listing, known), self._workers(listing, known))
+        for (entry, size, report), prepared in jobs:
             name = entry.name
+            row = known.get(name)
             done_bytes += size
-            if report is None:
-                report = self._load_file(conn, entry, content, known.get(name), batch, changes)
-            elif report.status == "failed":
-                unreadable.append(name)
-            elif entry.stamp and (known.get(name) is None or "stamp" not in known[name].keys()
-                                  or known[name]["stamp"] != entry.stamp):
+            if prepared is not None and not prepared.unchanged:
+                report = self._load_file(conn, entry, prepared, row, batch, changes)
+            elif prepared is not None:
+                report = FileReport(name, row["articles"], row["facts"], "unchanged")
+            if report.status == "failed":
+                if prepared is None:
+                    unreadable.append(name)
+            elif report.status == "unchanged" and entry.stamp and (
+                    row is None or "stamp" not in row.keys() or row["stamp"] != entry.stamp):
                 batch.restamp(name, entry.stamp)  # unchanged by its hash: stat it next time
             reports[name] = report
             if self.progress:
@@ -510,25 +541,28 @@ class Reloader:
             self._record_failure(conn, name, "", reports[name].errors, known)
         return reports, batch
 
-    def _load_file(self, conn, entry: SeedFile, content: tuple[str, bytes], row, batch: "_Batch",
+    def _load_file(self, conn, entry: SeedFile, prepared: PreparedFile, row, batch: "_Batch",
                    changes: "_Changes") -> FileReport:
         """One changed file: its new facts replace its old ones, unless it fails where it had facts."""
-        name, (digest, data) = entry.name, content
-        result = parse_bytes(data, name)
-        errors = [str(e) for e in result.errors]
-        if not result.articles or (errors and row and row["hash"]):
+        name, errors = entry.name, prepared.errors
+        if not prepared.articles or (errors and row and row["hash"]):
             # keep what was indexed before (if anything) until the file is fixed or removed
             errors = errors or [f"{name}: no articles found"]
-            self._record_failure(conn, name, digest, errors, {name: row} if row else {})
+            self._record_failure(conn, name, prepared.hash, errors, {name: row} if row else {})
             return FileReport(name, row["articles"] if row else 0, row["facts"] if row else 0, "failed", errors)
         if row:
             batch.flush()  # files queued before it may hold its articles too
             _delete_file(conn, name, changes)
-        n_facts = batch.add_file(name, digest, result, entry.stamp)
-        return FileReport(name, len(result.articles), n_facts, "failed" if errors else "loaded", errors)
+        n_facts = batch.add_file(prepared, entry.stamp)
+        return FileReport(name, len(prepared.articles), n_facts, "failed" if errors else "loaded", errors)
 
     def _derive(self, conn: sqlite3.Connection, changes: "_Changes", batch: "_Batch") -> None:
-        """The tables that follow from the facts: vocabulary, aliases, and the FTS5 segments."""
+        """The tables that follow from the facts: the FTS5 segments merged, vocabulary, aliases."""
+        if changes.bulk or batch.facts >= OPTIMIZE_FACTS:
+            # first, so that the vocabulary of a rebuild is read from one merged segment
+            if self.progress:
+                self.progress.update(stage="optimizing")
+            conn.execute("INSERT INTO facts_fts(facts_fts) VALUES ('optimize')")
         if self.progress:
             self.progress.update(stage="vocabulary")
         if changes.vocab is None:
@@ -536,10 +570,6 @@ class Reloader:
         else:
             changes.vocab.apply()
         learn_aliases(conn, changes.names)
-        if changes.bulk or batch.facts >= OPTIMIZE_FACTS:
-            if self.progress:
-                self.progress.update(stage="optimizing")
-            conn.execute("INSERT INTO facts_fts(facts_fts) VALUES ('optimize')")
 
     def _record(self, conn: sqlite3.Connection, started: float, reports: dict[str, FileReport],
                 removed: list[str]) -> ReloadReport:
@@ -581,11 +611,13 @@ class _Changes:
         self.vocab = None if bulk else vocab.VocabDelta(conn)
         self.names: set[str] | None = None if bulk else set()
         if bulk:
-            conn.execute("INSERT INTO facts_fts(facts_fts, rank) VALUES ('automerge', 0)")
+            for option, (value, _) in BULK_FTS.items():
+                conn.execute("INSERT INTO facts_fts(facts_fts, rank) VALUES (?, ?)", (option, value))
 
     def finish(self) -> None:
         if self.bulk:
-            self.conn.execute(f"INSERT INTO facts_fts(facts_fts, rank) VALUES ('automerge', {FTS_AUTOMERGE})")
+            for option, (_, default) in BULK_FTS.items():
+                self.conn.execute("INSERT INTO facts_fts(facts_fts, rank) VALUES (?, ?)", (option, default))
         elif self.vocab is not None:
             self.vocab.close()
 
@@ -645,16 +677,10 @@ class _Batch:
         self.links: list[tuple] = []  # article_files rows
         self.added: dict[tuple[str, str, str, str], int] = {}  # article_key -> id, this reload
 
-    @staticmethod
-    def article_key(article: Article) -> tuple[str, str, str, str]:
-        """Title, source, publish time and a digest of the facts: two exports of one article agree
-        on all four (a version whose facts differ is kept as well, so that nothing is lost)."""
-        facts = json.dumps([(f.section, f.text, f.citations) for f in article.facts], ensure_ascii=False)
-        return (article.title, article.source, article.published,
-                hashlib.blake2b(facts.encode("utf-8"), digest_size=12).hexdigest())
-
     def known_article(self, key: tuple[str, str, str, str]) -> int | None:
-        """The id of the article indexed with this key, if there is one."""
+        """The id of the article indexed with this key (title, source, publish time and a digest
+        of the facts: two exports of one article agree on all four, and a version whose facts
+        differ is kept as well, so that nothing is lost), if there is one."""
         aid = self.added.get(key)
         if aid is None and not self.empty:
             row = self.conn.execute("SELECT id FROM articles WHERE title = ? AND source = ? AND published = ?"
@@ -662,42 +688,39 @@ class _Batch:
             aid = row[0] if row else None
         return aid
 
-    def add_file(self, name: str, digest: str, result: ParseResult, stamp: str | None = None) -> int:
+    def add_file(self, prepared: PreparedFile, stamp: str | None = None) -> int:
         """Queue a parsed file's articles; one already indexed (from another file, or earlier in
         this one) only records that this file holds it too. Returns the file's facts."""
-        n_facts = 0
-        for article in result.articles:
-            n_facts += len(article.facts)
-            key = self.article_key(article)
+        name = prepared.name
+        sections, texts, citations, index_texts, index_sections = prepared.columns()
+        at = 0  # the article's first fact in the columns
+        for article in prepared.articles:
+            n, start = article.facts, at
+            at += n
+            key = article.key
             aid = self.known_article(key)
+            self.links.append((aid if aid is not None else self.next_article, name, article.line))
             if aid is not None:
-                self.links.append((aid, name, article.line))
                 continue
             aid = self.next_article
             self.next_article += 1
             self.added[key] = aid
-            self.links.append((aid, name, article.line))
             self.a_rows.append((aid, article.file, article.line, article.title, article.source,
-                                article.published, article.page, key[3]))
-            tb = title_body(article.title, article.source)
-            sections: dict[str, str] = {}  # a heading's index text, written once per article
-            for fid, fact in zip(self.fact_ids(article.published, len(article.facts)), article.facts):
-                self.f_rows.append((fid, aid, fact.position, fact.section, fact.text,
-                                    "[" + ", ".join(map(str, fact.citations)) + "]"))
-                section = sections.get(fact.section)
-                if section is None:
-                    section = sections[fact.section] = index_text(fact.section)
-                self.fts_rows.append((fid, f"{index_text(fact.text)}\n{section}\n{tb}"))
-            self.facts += len(article.facts)
-            if CJK_RE.search(article.title):
-                english = lexicon.dominant_name([f.text for f in article.facts])
-                if english:
-                    self.evidence.append((aid, english, article.title))
-        self.files.append((name, digest, None, len(result.articles), n_facts,
-                           json.dumps([str(e) for e in result.errors], ensure_ascii=False), _now(), stamp))
-        if len(self.f_rows) >= 20_000:
+                                article.published, article.page, article.digest))
+            ids = self.fact_ids(article.published, n)
+            # the rows are zipped from the columns (no Python loop per fact)
+            self.f_rows.extend(zip(ids, repeat(aid, n), range(n), sections[start:at], texts[start:at],
+                                   citations[start:at]))
+            self.fts_rows.extend(zip(ids, prepared.bodies(index_texts[start:at], index_sections[start:at],
+                                                          article.title_body, n)))
+            self.facts += n
+            if article.english:
+                self.evidence.append((aid, article.english, article.title))
+        self.files.append((name, prepared.hash, None, len(prepared.articles), at,
+                           json.dumps(prepared.errors, ensure_ascii=False), _now(), stamp))
+        if len(self.f_rows) >= FLUSH_FACTS:
             self.flush()
-        return n_facts
+        return at
 
     def restamp(self, name: str, stamp: str) -> None:
         self.stamps.append((stamp, name))
@@ -724,6 +747,7 @@ class _Batch:
 
     def flush(self) -> None:
         c = self.conn
+        self.f_rows.sort()  # in id order: neighbouring rows of the facts table are written together
         c.executemany("INSERT INTO articles(id, file, line, title, source, published, page, digest)"
                       " VALUES (?,?,?,?,?,?,?,?)", self.a_rows)
         c.executemany("INSERT INTO facts(id, article_id, position, section, text, citations)"
@@ -771,7 +795,7 @@ class Index:
 
     def __init__(self, db: Path | str, seeds: Path | str | None = None,
                  glossary: Iterable[Path | str] = (), aliases: Iterable[Path | str] = (),
-                 related_words: bool = True, semantic: bool = True):
+                 related_words: bool = True, semantic: bool = True, workers: int | None = None):
         self.db_path = Path(db)
         self.seeds = Path(seeds) if seeds is not None else Path("seeds")
         # the user's own glossary and alias files, added to the shipped ones (store/lexicon.py)
@@ -779,6 +803,7 @@ class Index:
         self.alias_files = tuple(Path(p) for p in aliases)
         self.related_words = related_words  # expand questions with store/data/related-words.txt
         self.semantic = semantic  # re-rank questions' candidates with wordllama (store/semantic.py)
+        self.workers = workers  # a reload's parsing processes (Reloader; None: one per CPU)
         self._local = threading.local()
         self._searcher = None
         self._searcher_lock = threading.Lock()
@@ -786,12 +811,12 @@ class Index:
     @classmethod
     def open(cls, db: Path | str, seeds: Path | str | None = None, progress=None,
              glossary: Iterable[Path | str] = (), aliases: Iterable[Path | str] = (),
-             related_words: bool = True, semantic: bool = True) -> "Index":
+             related_words: bool = True, semantic: bool = True, workers: int | None = None) -> "Index":
         """Open the index, building it from the seeds first when the database does not exist yet,
         and rebuilding it when another version of factbot wrote it (raises ReloadRefused when
         there is nothing to build from)."""
         index = cls(db, seeds, glossary=glossary, aliases=aliases, related_words=related_words,
-                    semantic=semantic)
+                    semantic=semantic, workers=workers)
         if not index.db_path.exists() or index.schema_version() != SCHEMA_VERSION:
             index.reload(actor="startup", progress=progress)
         try:
@@ -836,7 +861,8 @@ class Index:
         """Re-read the seeds folder, or `source` (a SeedFolder or alike, such as the corpus of
         record of store/corpus.py), unchanged files skipped by content hash, atomically."""
         with _ReloadLock(self.db_path, wait):
-            return Reloader(self.db_path, source if source is not None else self.seeds, actor, progress).run()
+            return Reloader(self.db_path, source if source is not None else self.seeds, actor, progress,
+                            workers=self.workers).run()
 
     # reading ------------------------------------------------------------------------------
     def searcher(self):

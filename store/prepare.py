@@ -1,0 +1,210 @@
+"""A seed file's bytes turned into what a reload writes, in worker processes when there is much.
+
+`prepare` is the part of a reload that needs no database: hash the content, parse it, and for
+every article work out its identity (the digest of its facts), each fact's FTS5 body and the
+English name its facts repeat (alias evidence). It returns plain tuples, which cross a process
+boundary cheaply. `prepared_in_order` runs it over many files in a pool of worker processes while
+the caller writes the results of earlier files into SQLite, so that parsing and writing use both
+cores; results come back in the order the files were given (ids and "the last file holding an
+article" stay as with one process), and only a few files are in flight at once (memory stays
+flat however large the corpus).
+
+The pool lives for one reload. Its workers are forked when the calling process has one thread
+(the CLI), and come from a fork server otherwise (`factbot serve`: forking a process whose other
+threads may hold locks is unsafe). On Linux a worker dies with the process that started it.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import sys
+import threading
+from collections import deque
+from itertools import repeat
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Callable, Iterable, Iterator, NamedTuple, TypeVar
+
+from store import lexicon
+from store.parse import parse_bytes
+from store.text import CJK_RE, index_text
+
+WORKER_NICENESS = 5
+IN_FLIGHT_BYTES = 8 << 20  # of files handed to the workers ahead of the one being written
+
+
+SEP = "\0"  # joins a file's fact columns; never in parsed text (the parser refuses NUL bytes)
+
+
+class WorkerDied(Exception):
+    """A worker process ended before handing back its files (killed, or out of memory)."""
+
+
+class PreparedArticle(NamedTuple):
+    title: str
+    source: str
+    published: str
+    page: str | None
+    file: str
+    line: int
+    digest: str  # of its facts: with title, source and publish time, the article's identity
+    english: str | None  # the English name its facts repeat, when its title is Chinese
+    facts: int  # how many
+    title_body: str  # the part of its facts' FTS5 bodies that is the same for all (title_body)
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return self.title, self.source, self.published, self.digest
+
+
+class PreparedFile(NamedTuple):
+    """One file's articles, and their facts as columns: each a string of every fact's value
+    joined by SEP, in article order (one string crosses a process boundary far faster than a
+    tuple per fact; the article's part of the FTS5 bodies, most of their Chinese, crosses once
+    per article)."""
+
+    name: str
+    hash: str  # of the bytes parsed
+    unchanged: bool  # the hash is the one the caller said it holds: not parsed
+    errors: list[str]
+    articles: list[PreparedArticle]
+    sections: str = ""
+    texts: str = ""
+    citations: str = ""  # each a JSON list: "[4, 8]"
+    index_texts: str = ""  # each index_text(text): ASCII text is the same string
+    index_sections: str = ""  # each index_text(section)
+
+    def columns(self) -> tuple[list[str], list[str], list[str], list[str], list[str]]:
+        """Every fact's section, text, citations, index text and section index text, each a list
+        in article order (an article's facts are the next `article.facts` of each)."""
+        if not self.articles:
+            return [], [], [], [], []
+        return tuple(c.split(SEP) for c in (self.sections, self.texts, self.citations, self.index_texts,
+                                            self.index_sections))
+
+    @staticmethod
+    def bodies(index_texts: Iterable[str], index_sections: Iterable[str], title_body: str, n: int) -> Iterator[str]:
+        """The FTS5 bodies (fact_body) of an article's `n` facts, joined without a Python loop."""
+        return map("\n".join, zip(index_texts, index_sections, repeat(title_body, n)))
+
+
+def facts_digest(sections: list[str], texts: list[str], citations: list[str]) -> str:
+    """The digest of an article's facts: their sections, texts and citations (JSON lists), in
+    order (the separators are control characters, which parsed text never holds)."""
+    data = "\x1d".join(("\x1e".join(sections), "\x1e".join(texts), "\x1e".join(citations)))
+    return hashlib.blake2b(data.encode("utf-8"), digest_size=12).hexdigest()
+
+
+def fact_body(text: str, section: str, title_body: str) -> str:
+    """A fact's FTS5 body: its text, its section heading, its article's title and source."""
+    return f"{index_text(text)}\n{index_text(section)}\n{title_body}"
+
+
+def title_body(title: str, source: str) -> str:
+    return f"{index_text(title)}\n{index_text(source)}"
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def prepare(name: str, data: bytes, known_hash: str | None = None) -> PreparedFile:
+    """Hash and parse one seed file's content (`name`: its path relative to the seeds folder).
+    When the hash is `known_hash` the file is not parsed (`unchanged`)."""
+    digest = content_hash(data)
+    if digest == known_hash:
+        return PreparedFile(name, digest, True, [], [])
+    result = parse_bytes(data, name)
+    articles = []
+    sections, texts, citations, index_texts, index_sections = [], [], [], [], []
+    for article in result.articles:
+        a_sections = [f.section for f in article.facts]
+        a_texts = [f.text for f in article.facts]
+        a_citations = ["[" + ", ".join(map(str, f.citations)) + "]" for f in article.facts]
+        section_index = {section: index_text(section) for section in set(a_sections)}
+        sections += a_sections
+        texts += a_texts
+        citations += a_citations
+        index_texts += map(index_text, a_texts)
+        index_sections += map(section_index.__getitem__, a_sections)
+        english = lexicon.dominant_name(a_texts) if CJK_RE.search(article.title) else None
+        articles.append(PreparedArticle(article.title, article.source, article.published, article.page,
+                                        article.file, article.line, facts_digest(a_sections, a_texts, a_citations),
+                                        english, len(article.facts), title_body(article.title, article.source)))
+    return PreparedFile(name, digest, False, [str(e) for e in result.errors], articles,
+                        *(SEP.join(c) for c in (sections, texts, citations, index_texts, index_sections)))
+
+
+# --------------------------------------------------------------------------- worker processes
+
+def _worker_start() -> None:
+    """In each worker: Ctrl-C is the reloading process's to handle (it stops the pool), and on
+    Linux the worker is killed when that process dies, even by SIGKILL."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:  # the writing process is the reload's critical path: it comes first on a busy core
+        os.nice(WORKER_NICENESS)
+    except OSError:
+        pass
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() == 1:  # the parent died before the line above took effect
+        os._exit(1)
+
+
+def _context():
+    import multiprocessing as mp
+
+    if threading.active_count() == 1 and "fork" in mp.get_all_start_methods():
+        return mp.get_context("fork")
+    ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
+    if ctx.get_start_method() == "forkserver":
+        ctx.set_forkserver_preload([__name__])
+    return ctx
+
+
+T = TypeVar("T")
+
+
+def prepared_in_order(jobs: Iterable[tuple[T, tuple | None, int]], workers: int,
+                      fn: Callable[..., PreparedFile] = prepare,
+                      in_flight_bytes: int = IN_FLIGHT_BYTES) -> Iterator[tuple[T, PreparedFile | None]]:
+    """(item, fn(*args)) for each (item, args, size in bytes) of `jobs`, in the order given; an
+    item whose args are None is passed through with None. With `workers` > 1, fn runs in that
+    many worker processes, on files of at most `in_flight_bytes` (and at least two per worker)
+    ahead of the one yielded; `jobs` is consumed only that far ahead too, so a caller reading
+    files in it holds only those in memory. With fewer workers everything runs here, one file at
+    a time."""
+    if workers <= 1:
+        for item, args, _ in jobs:
+            yield item, (fn(*args) if args is not None else None)
+        return
+    window: deque[tuple[T, Future | None, int]] = deque()
+    ahead = 0  # bytes in the window
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_worker_start)
+    try:
+        for item, args, size in jobs:
+            window.append((item, pool.submit(fn, *args) if args is not None else None, size))
+            ahead += size
+            while window and (window[0][1] is None or (ahead > in_flight_bytes and len(window) > 2 * workers)):
+                first, future, size = window.popleft()
+                ahead -= size
+                yield first, _result(future)
+        while window:
+            first, future, _ = window.popleft()
+            yield first, _result(future)
+    except BrokenProcessPool:
+        raise WorkerDied("a worker process parsing the seeds ended before it was done (killed, or out"
+                         " of memory)") from None
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _result(future: Future | None):
+    return future.result() if future is not None else None
