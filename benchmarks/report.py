@@ -75,7 +75,7 @@ def table(results: list[dict]) -> str:
     row("reload adding one export (1 article)", lambda r: f"{f_s(r['add_export_s'])} ({r['added_facts']} facts)")
     row("reload removing it", lambda r: f_s(r["remove_export_s"]))
     row("reload with nothing changed", lambda r: f_s(r["unchanged_reload_s"]))
-    row("reload peak RSS: full / incremental", lambda r: f"{r['reload_rss_mb']:.0f} / {r['incremental_rss_mb']:.0f} MB")
+    row("reload peak memory (RSS + workers' own): full / incremental", lambda r: f"{r['reload_rss_mb']:.0f} / {r['incremental_rss_mb']:.0f} MB")
     row("factbot search p50 (took_ms)", lambda r: f_ms(r["p50_ms"]))
     row("factbot search p99 (took_ms)", lambda r: f_ms(r["p99_ms"]))
     row("factbot search max", lambda r: f_ms(r["max_ms"]))

@@ -68,7 +68,7 @@ class Settings:
     database_url: str | None = None  # PostgreSQL shared by replicas; None: the embedded SQLite state file
     max_upload_mb: float = 20.0  # exports added by DM; 0 turns that off
     log_days: int = 90  # unanswered questions and votes are deleted after this many days
-    reload_workers: int | None = None  # processes parsing a large reload; None: one per CPU; 0 or 1: none
+    reload_workers: int | None = None  # processes parsing a large reload; None: one per CPU; 0: none
 
     @property
     def db_path(self) -> Path:

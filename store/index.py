@@ -340,7 +340,7 @@ class Reloader:
         self.actor = actor
         self.progress = progress
         # worker processes that parse while this one writes (store/prepare.py), when the reload
-        # reads at least `parallel_bytes`; None: one per CPU; 0 or 1: parse here
+        # reads at least `parallel_bytes`; None: one per CPU; 0: parse here
         self.workers = default_workers() if workers is None else workers
         self.parallel_bytes = parallel_bytes
 
@@ -503,9 +503,9 @@ class Reloader:
         return self._changed_bytes(listing, known) > BULK_SHARE * total or gone > BULK_SHARE * facts
 
     def _workers(self, listing: list[SeedFile], known: dict) -> int:
-        """Worker processes for this reload's parsing: none (1) unless it reads enough to gain."""
-        if self.workers <= 1 or self._changed_bytes(listing, known) < self.parallel_bytes:
-            return 1
+        """Worker processes for this reload's parsing: none (0) unless it reads enough to gain."""
+        if self.workers < 1 or self._changed_bytes(listing, known) < self.parallel_bytes:
+            return 0
         return self.workers
 
     def _load(self, conn: sqlite3.Connection, listing: list[SeedFile], known: dict, changes: "_Changes"):

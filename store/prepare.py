@@ -176,12 +176,12 @@ def prepared_in_order(jobs: Iterable[tuple[T, tuple | None, int]], workers: int,
                       fn: Callable[..., PreparedFile] = prepare,
                       in_flight_bytes: int = IN_FLIGHT_BYTES) -> Iterator[tuple[T, PreparedFile | None]]:
     """(item, fn(*args)) for each (item, args, size in bytes) of `jobs`, in the order given; an
-    item whose args are None is passed through with None. With `workers` > 1, fn runs in that
+    item whose args are None is passed through with None. With `workers` >= 1, fn runs in that
     many worker processes, on files of at most `in_flight_bytes` (and at least two per worker)
     ahead of the one yielded; `jobs` is consumed only that far ahead too, so a caller reading
-    files in it holds only those in memory. With fewer workers everything runs here, one file at
-    a time."""
-    if workers <= 1:
+    files in it holds only those in memory. With none (0) everything runs here, one file at a
+    time."""
+    if workers < 1:
         for item, args, _ in jobs:
             yield item, (fn(*args) if args is not None else None)
         return

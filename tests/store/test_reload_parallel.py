@@ -104,6 +104,11 @@ def test_a_reload_parsed_by_workers_writes_the_index_one_process_writes(corpus, 
     assert a["aliases"] and a["alias_evidence"] and len(a["article_files"]) > len(a["articles"])
     for table in a:
         assert a[table] == b[table], table
+    conn = sqlite3.connect(many)
+    conn.execute("INSERT INTO facts_fts(facts_fts, rank) VALUES ('integrity-check', 0)")
+    assert dict(conn.execute("SELECT k, v FROM facts_fts_config WHERE k != 'version'")) == {
+        "automerge": 4, "crisismerge": 16, "hashsize": 1 << 20}
+    conn.close()
 
 
 def test_a_reload_reading_little_parses_here(corpus, tmp_path):
@@ -189,8 +194,14 @@ def test_the_jobs_are_read_only_a_bounded_way_ahead():
 
 
 def test_one_process_runs_everything_here_in_order():
-    out = list(prep.prepared_in_order(iter([(i, (f"f{i}",), 1) for i in range(5)]), workers=1, fn=_pid_of))
+    out = list(prep.prepared_in_order(iter([(i, (f"f{i}",), 1) for i in range(5)]), workers=0, fn=_pid_of))
     assert out == [(i, os.getpid()) for i in range(5)]
+
+
+def test_one_worker_is_one_process_beside_this_one():
+    out = list(prep.prepared_in_order(iter([(i, (f"f{i}",), 1) for i in range(5)]), workers=1, fn=_pid_of))
+    assert [i for i, _ in out] == list(range(5))
+    assert len({pid for _, pid in out}) == 1 and out[0][1] != os.getpid()
 
 
 # --------------------------------------------------------------------------- failures
