@@ -272,22 +272,27 @@ def test_a_reload_whose_worker_died_fails_and_changes_nothing(corpus, tmp_path, 
     assert reload(db, folder, workers=2).facts != len(before["facts"])
 
 
+# a reload in a process of its own that prints its workers' pids once they run, then waits for a
+# line on its standard input (where the tests kill or interrupt it)
+RELOADER = textwrap.dedent("""
+    import sys, psutil
+    from pathlib import Path
+    from store.index import Reloader, SeedFolder
+
+    class Progress:
+        def update(self, **kw):
+            kids = psutil.Process().children()
+            if len(kids) >= 2:
+                print(" ".join(str(k.pid) for k in kids), flush=True)
+                sys.stdin.readline()
+        def finish(self):
+            pass
+""")
+
+
 def test_a_reloading_process_killed_takes_its_workers_with_it(corpus, tmp_path):
     """SIGKILL leaves no orphan workers parsing on (or waiting forever for work)."""
-    script = textwrap.dedent(f"""
-        import os, sys, psutil
-        from pathlib import Path
-        from store.index import Reloader, SeedFolder
-
-        class Progress:
-            def update(self, **kw):
-                kids = psutil.Process().children()
-                if len(kids) >= 2:
-                    print(" ".join(str(k.pid) for k in kids), flush=True)
-                    sys.stdin.readline()  # killed while waiting here
-            def finish(self):
-                pass
-
+    script = RELOADER + textwrap.dedent(f"""
         Reloader(Path({str(tmp_path / "orphans.db")!r}), SeedFolder({str(corpus)!r}), "test", Progress(),
                  workers=2, parallel_bytes=0).run()
     """)
@@ -316,20 +321,7 @@ def test_ctrl_c_stops_a_parallel_reload_cleanly(corpus, tmp_path):
     shutil.copytree(corpus, folder)
     for n in range(1, 31):
         write_export(folder, n, facts=250)
-    script = textwrap.dedent(f"""
-        import os, sys, psutil
-        from pathlib import Path
-        from store.index import Reloader, SeedFolder
-
-        class Progress:
-            def update(self, **kw):
-                kids = psutil.Process().children()
-                if len(kids) >= 2:
-                    print(" ".join(str(k.pid) for k in kids), flush=True)
-                    sys.stdin.readline()
-            def finish(self):
-                pass
-
+    script = RELOADER + textwrap.dedent(f"""
         try:
             Reloader(Path({str(db)!r}), SeedFolder({str(folder)!r}), "test", Progress(), workers=2,
                      parallel_bytes=0).run()
