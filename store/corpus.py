@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import Column, Integer, LargeBinary, String, Table, Text, delete, func, select, text, update
 
-from store.index import FileReport, ReloadBusy, ReloadRefused, ReloadReport
+from store.index import FileReport, ReloadBusy, ReloadRefused
 from store.parse import parse_bytes
 from store.prepare import content_hash
 from store.state import State, metadata

@@ -18,7 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from store import Index, ReloadFailed
+from store import ReloadFailed
 from store import index as index_module
 from store import prepare as prep
 from store.index import Reloader, SeedFolder, _ReloadLock
