@@ -27,8 +27,8 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
-from itertools import repeat
 from datetime import datetime, timezone
+from itertools import repeat
 from pathlib import Path
 from typing import Iterable, NamedTuple
 

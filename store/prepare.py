@@ -21,9 +21,9 @@ import signal
 import sys
 import threading
 from collections import deque
-from itertools import repeat
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from itertools import repeat
 from typing import Callable, Iterable, Iterator, NamedTuple, TypeVar
 
 from store import lexicon
