@@ -40,7 +40,9 @@ from store.model import ArticleInfo
 from store import vocab
 from store.prepare import PreparedFile, WorkerDied, fact_body, prepared_in_order, title_body
 
-SCHEMA_VERSION = "4"  # 3: traditional Chinese indexed as simplified; 4: article digests without JSON. An index of another version is rebuilt
+# 3: traditional Chinese indexed as simplified; 4: article digests without JSON. An index of
+# another version is rebuilt
+SCHEMA_VERSION = "4"
 OPTIMIZE_FACTS = 50_000  # merge the FTS5 segments into one after loading this many facts
 BULK_SHARE = 0.25  # a reload changing more of the index rebuilds vocabulary and aliases whole
 # FTS5 settings during a bulk load, and FTS5's defaults, put back when it ends: the segments are
@@ -456,14 +458,15 @@ class Reloader:
     def _apply(self, db: sqlite_utils.Database, conn: sqlite3.Connection, started: float,
                listing: list[SeedFile], known: dict, rebuild: bool, fresh: bool = False) -> ReloadReport:
         removed = sorted(set(known) - {entry.name for entry in listing})
+        changed = self._changed_bytes(listing, known)
         conn.execute("BEGIN IMMEDIATE")
         try:
             self._prepare(db, conn, rebuild)
-            changes = _Changes(conn, bulk=fresh or rebuild or self._much_changes(listing, known, removed))
+            changes = _Changes(conn, bulk=fresh or rebuild or self._much_changes(listing, known, removed, changed))
             for name in removed:
                 _delete_file(conn, name, changes)
             try:
-                reports, batch = self._load(conn, listing, known, changes)
+                reports, batch = self._load(conn, listing, known, changes, self._workers(changed))
             except WorkerDied as exc:
                 raise ReloadFailed(f"{exc}; nothing was changed, the index is as it was") from None
             if rebuild or removed or batch.facts or any(r.status == "loaded" for r in reports.values()):
@@ -494,21 +497,22 @@ class Reloader:
         """The bytes of the files a reload reads (those not known to be unchanged)."""
         return sum(entry.size for entry in listing if not self._unchanged_unread(known.get(entry.name), entry))
 
-    def _much_changes(self, listing: list[SeedFile], known: dict, removed: list[str]) -> bool:
+    def _much_changes(self, listing: list[SeedFile], known: dict, removed: list[str], changed: int) -> bool:
         """Whether a reload may change so much of the index (a quarter of its bytes or facts) that
         the vocabulary and aliases are cheaper rebuilt whole than moved by what changed."""
         total = sum(entry.size for entry in listing) or 1
         facts = sum(row["facts"] or 0 for row in known.values()) or 1
         gone = sum(known[name]["facts"] or 0 for name in removed)
-        return self._changed_bytes(listing, known) > BULK_SHARE * total or gone > BULK_SHARE * facts
+        return changed > BULK_SHARE * total or gone > BULK_SHARE * facts
 
-    def _workers(self, listing: list[SeedFile], known: dict) -> int:
-        """Worker processes for this reload's parsing: none (0) unless it reads enough to gain."""
-        if self.workers < 1 or self._changed_bytes(listing, known) < self.parallel_bytes:
+    def _workers(self, changed: int) -> int:
+        """Worker processes for parsing `changed` bytes: none (0) unless there is enough to gain."""
+        if self.workers < 1 or changed < self.parallel_bytes:
             return 0
         return self.workers
 
-    def _load(self, conn: sqlite3.Connection, listing: list[SeedFile], known: dict, changes: "_Changes"):
+    def _load(self, conn: sqlite3.Connection, listing: list[SeedFile], known: dict, changes: "_Changes",
+              workers: int = 0):
         """Parse and insert every changed file, in listing order (parsed by worker processes
         ahead of the one being written when there is much to read); (reports by name, the
         batch)."""
@@ -517,7 +521,7 @@ class Reloader:
         unreadable: list[str] = []
         batch = _Batch(conn, changes)
         done_bytes = 0
-        jobs = prepared_in_order(self._scan(listing, known), self._workers(listing, known))
+        jobs = prepared_in_order(self._scan(listing, known), workers)
         for (entry, size, report), prepared in jobs:
             name = entry.name
             row = known.get(name)

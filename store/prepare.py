@@ -35,6 +35,9 @@ IN_FLIGHT_BYTES = 8 << 20  # of files handed to the workers ahead of the one bei
 
 
 SEP = "\0"  # joins a file's fact columns; never in parsed text (the parser refuses NUL bytes)
+# a fact's FTS5 body from its parts (index text, section index text, title part): one definition
+# for the rows a reload inserts and those it deletes, which FTS5 needs to be the same
+_body = "\n".join
 
 
 class WorkerDied(Exception):
@@ -86,7 +89,7 @@ class PreparedFile(NamedTuple):
     @staticmethod
     def bodies(index_texts: Iterable[str], index_sections: Iterable[str], title_body: str, n: int) -> Iterator[str]:
         """The FTS5 bodies (fact_body) of an article's `n` facts, joined without a Python loop."""
-        return map("\n".join, zip(index_texts, index_sections, repeat(title_body, n)))
+        return map(_body, zip(index_texts, index_sections, repeat(title_body, n)))
 
 
 def facts_digest(sections: list[str], texts: list[str], citations: list[str]) -> str:
@@ -98,7 +101,7 @@ def facts_digest(sections: list[str], texts: list[str], citations: list[str]) ->
 
 def fact_body(text: str, section: str, title_body: str) -> str:
     """A fact's FTS5 body: its text, its section heading, its article's title and source."""
-    return f"{index_text(text)}\n{index_text(section)}\n{title_body}"
+    return _body((index_text(text), index_text(section), title_body))
 
 
 def title_body(title: str, source: str) -> str:
