@@ -10,7 +10,8 @@ Layout (one SQLite file, WAL mode):
               when the last file holding it does
     facts     article, position, section, text, citations (JSON list)
     facts_fts FTS5, contentless, detail=none: one column holding the fact's text, section heading,
-              article title and source as `store.text.index_text` writes them (Chinese as bigrams)
+              article title and source as `store.text.index_text` writes them (Chinese as bigrams;
+              tokenizer `store.text.FTS_TOKENIZE`)
     vocab     every index word with the number of facts holding it (typo correction, weights)
     aliases   Chinese/English name pairs learned from the seeds
     reloads   the audit trail: who reloaded, when, what changed, what failed
@@ -21,6 +22,7 @@ the database (`<db>.lock`), across threads and processes.
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sqlite3
@@ -38,11 +40,12 @@ from filelock import FileLock, Timeout
 from store import lexicon
 from store.model import ArticleInfo
 from store import vocab
-from store.prepare import PreparedFile, WorkerDied, fact_body, prepared_in_order, title_body
+from store.text import FTS_TOKENIZE
+from store.prepare import PreparedFile, WorkerDied, fact_body, prepared_in_order, title_body, unreadable
 
-# 3: traditional Chinese indexed as simplified; 4: article digests without JSON. An index of
-# another version is rebuilt
-SCHEMA_VERSION = "4"
+# 3: traditional Chinese indexed as simplified; 4: article digests without JSON; 5: the
+# vocabulary without rowids, FTS5's ascii tokenizer. An index of another version is rebuilt
+SCHEMA_VERSION = "5"
 OPTIMIZE_FACTS = 50_000  # merge the FTS5 segments into one after loading this many facts
 BULK_SHARE = 0.25  # a reload changing more of the index rebuilds vocabulary and aliases whole
 # FTS5 settings during a bulk load, and FTS5's defaults, put back when it ends: the segments are
@@ -51,13 +54,14 @@ BULK_FTS = {"automerge": (0, 4),  # no merging while loading: one merge at the e
             "crisismerge": (64, 16),  # nor the forced merge of every 16 segments of a level
             "hashsize": (4 << 20, 1 << 20)}  # a segment per write of FLUSH_FACTS rows, not several
 FLUSH_FACTS = 20_000  # rows a reload collects before writing them
+IDLE_FLUSH_FACTS = 2_000  # or as few as this, when it would otherwise wait for the next file parsed
 ALIAS_SAMPLE = 20  # titles per English name that alias learning compares
 PARALLEL_BYTES = 2 << 20  # a reload reading this much parses in worker processes (store/prepare.py)
-WRITE_CACHE_KB = 65_536  # the reload's page cache (a reload's peak memory stays under 300 MB at 1M facts)
+WRITE_CACHE_KB = 32_768  # the reload's page cache: twice this was no faster at 1M facts, and 30 MB more memory
 DAY_BITS = 12  # fact ids: day since 2000 << DAY_BITS | counter
 FTS_DDL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS facts_fts USING fts5("
-    "body, content='', columnsize=0, detail=none, tokenize='unicode61 remove_diacritics 2')"
+    f"body, content='', columnsize=0, detail=none, tokenize='{FTS_TOKENIZE}')"
 )
 
 
@@ -202,6 +206,11 @@ class SeedFolder:
         """A seed file's content (raises OSError when it cannot be read)."""
         return (self.root / name).read_bytes()
 
+    def path(self, name: str) -> str:
+        """Where a seed file is on this machine, for a worker process of the reload to read it
+        itself (store.prepare.prepare); a source without this method hands its bytes over."""
+        return str(self.root / name)
+
     def why_empty(self) -> str:
         if not self.root.is_dir():
             return f"found no seed files in {self.root}: the folder does not exist"
@@ -235,26 +244,42 @@ TABLES = {  # name -> (columns, primary key); `reloads` survives a rebuild
 INDEXES = {"articles": [["file"], ["title", "source", "published"]], "article_files": [["file"]],
            "facts": [["article_id"]], "alias_evidence": [["english"]]}
 VIRTUAL = ("facts_terms", "facts_fts")  # dropped in this order
+# tables stored in their primary key's order, with no rowid: the vocabulary's hundreds of
+# thousands of words are written once, not into the table and again into a key index
+WITHOUT_ROWID = {"vocab"}
+_SQL_TYPES = {str: "TEXT", int: "INTEGER", float: "FLOAT"}
 
 
-def create_schema(db: sqlite_utils.Database) -> None:
+def create_schema(db: sqlite_utils.Database, indexes: bool = True) -> None:
     """Create what is missing: every table on a new file (on a rebuild all but `reloads`), and
-    the columns and indexes a newer factbot added to an index of the same schema version."""
+    the columns and indexes a newer factbot added to an index of the same schema version.
+    `indexes=False` leaves the indexes out, for tables about to be filled from empty:
+    `create_indexes` then builds each in one sorted pass, cheaper than growing it row by row."""
     existing = set(db.table_names())
     for name, (columns, pk) in TABLES.items():
-        if name not in existing:
+        if name not in existing and name in WITHOUT_ROWID:
+            spec = ", ".join(f"[{c}] {_SQL_TYPES[kind]}" for c, kind in columns.items())
+            db.execute(f"CREATE TABLE [{name}] ({spec}, PRIMARY KEY ({pk})) WITHOUT ROWID")
+        elif name not in existing:
             db[name].create(columns, pk=pk)
         else:
             have = {c.name for c in db[name].columns}
             for column, kind in columns.items():
                 if column not in have:
                     db[name].add_column(column, kind)
-        for columns_ in INDEXES.get(name, ()):
-            db[name].create_index(columns_, if_not_exists=True)
+        if indexes:
+            create_indexes(db, name)
     if db.execute("SELECT 1 FROM meta WHERE key = 'schema'").fetchone() is None:
         db["meta"].insert({"key": "schema", "value": SCHEMA_VERSION})
     db.execute(FTS_DDL)
     db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS facts_terms USING fts5vocab(facts_fts, row)")
+
+
+def create_indexes(db: sqlite_utils.Database, table: str | None = None) -> None:
+    """The indexes of one table, or of all, that are missing."""
+    for name in [table] if table else INDEXES:
+        for columns in INDEXES.get(name, ()):
+            db[name].create_index(columns, if_not_exists=True)
 
 
 def drop_schema(conn: sqlite3.Connection) -> None:
@@ -373,7 +398,7 @@ class Reloader:
             conn.execute(f"PRAGMA cache_size=-{WRITE_CACHE_KB}")
             db = sqlite_utils.Database(conn)
             if fresh:
-                create_schema(db)
+                create_schema(db, indexes=False)
             report = self._apply(db, conn, started, listing, known, rebuild and not fresh, fresh)
             if fresh:
                 conn.execute("PRAGMA journal_mode=WAL")
@@ -432,26 +457,31 @@ class Reloader:
         stored_digest = getattr(self.source, "digest", None)
         return stored_digest is not None and row["hash"] == stored_digest(entry.name)
 
-    def _scan(self, listing: list[SeedFile], known: dict):
+    def _scan(self, listing: list[SeedFile], known: dict, in_workers: bool = False):
         """A job per seed file, one file at a time: ((entry, size, report), args of
         store.prepare.prepare or None, bytes read). A file known to be unchanged is not read (report
         "unchanged"), nor is one that cannot be read (report "failed"); any other is read once,
         and the bytes read are the ones hashed and parsed (prepare skips the parse when their hash
-        is the one stored for the file)."""
+        is the one stored for the file). `in_workers`: the worker process that parses a file
+        reads it, where the source says where it is (SeedFolder.path)."""
+        locate = getattr(self.source, "path", None) if in_workers else None
         for entry in listing:
             name = entry.name
             row = known.get(name)
             if self._unchanged_unread(row, entry):
                 yield (entry, entry.size, FileReport(name, row["articles"], row["facts"], "unchanged")), None, 0
                 continue
+            clean = row["hash"] if row and row["errors"] in (None, "", "[]") else None
+            if locate is not None:
+                yield (entry, entry.size, None), (name, None, clean, locate(name)), entry.size
+                continue
             try:
                 data = self.source.read(name)
             except OSError as exc:  # what was indexed from it stays, as for any failed file
                 yield (entry, entry.size, FileReport(
                     name, row["articles"] if row else 0, row["facts"] if row else 0, "failed",
-                    [f"{name}: cannot read file: {exc.strerror or exc}"])), None, 0
+                    [unreadable(name, exc)])), None, 0
                 continue
-            clean = row["hash"] if row and row["errors"] in (None, "", "[]") else None
             yield (entry, len(data), None), (name, data, clean), len(data)
 
     # one reload, step by step ------------------------------------------------------------
@@ -460,8 +490,10 @@ class Reloader:
         removed = sorted(set(known) - {entry.name for entry in listing})
         changed = self._changed_bytes(listing, known)
         conn.execute("BEGIN IMMEDIATE")
+        collecting = gc.isenabled()
+        gc.disable()  # a reload holds millions of rows and makes no reference cycles to collect
         try:
-            self._prepare(db, conn, rebuild)
+            self._prepare(db, conn, rebuild, empty=fresh)
             changes = _Changes(conn, bulk=fresh or rebuild or self._much_changes(listing, known, removed, changed))
             for name in removed:
                 _delete_file(conn, name, changes)
@@ -469,6 +501,8 @@ class Reloader:
                 reports, batch = self._load(conn, listing, known, changes, self._workers(changed))
             except WorkerDied as exc:
                 raise ReloadFailed(f"{exc}; nothing was changed, the index is as it was") from None
+            if fresh or rebuild:
+                create_indexes(db)
             if rebuild or removed or batch.facts or any(r.status == "loaded" for r in reports.values()):
                 self._derive(conn, changes, batch)
             changes.finish()
@@ -477,21 +511,25 @@ class Reloader:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        finally:
+            if collecting:
+                gc.enable()
         if self.progress:
             self.progress.finish()
         return report
 
     @staticmethod
-    def _prepare(db: sqlite_utils.Database, conn: sqlite3.Connection, rebuild: bool) -> None:
-        """Start from an empty schema when rebuilding; otherwise add what a newer factbot added."""
+    def _prepare(db: sqlite_utils.Database, conn: sqlite3.Connection, rebuild: bool, empty: bool = False) -> None:
+        """Start from an empty schema when rebuilding; otherwise add what a newer factbot added.
+        Tables filled from empty (a rebuild, a new file: `empty`) get their indexes after the load."""
         if rebuild:
             # an index written by another version of factbot is rebuilt whole, in this same
             # transaction; the audit trail stays
             drop_schema(conn)
-            create_schema(db)
+            create_schema(db, indexes=False)
             conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
         else:
-            create_schema(db)
+            create_schema(db, indexes=not empty)
 
     def _changed_bytes(self, listing: list[SeedFile], known: dict) -> int:
         """The bytes of the files a reload reads (those not known to be unchanged)."""
@@ -521,7 +559,8 @@ class Reloader:
         unreadable: list[str] = []
         batch = _Batch(conn, changes)
         done_bytes = 0
-        jobs = prepared_in_order(self._scan(listing, known), workers)
+        jobs = prepared_in_order(self._scan(listing, known, in_workers=workers > 0), workers,
+                                 idle=batch.flush_some)
         for (entry, size, report), prepared in jobs:
             name = entry.name
             row = known.get(name)
@@ -696,7 +735,7 @@ class _Batch:
         """Queue a parsed file's articles; one already indexed (from another file, or earlier in
         this one) only records that this file holds it too. Returns the file's facts."""
         name = prepared.name
-        sections, texts, citations, index_texts, index_sections = prepared.columns()
+        sections, texts, citations, bodies = prepared.columns()
         at = 0  # the article's first fact in the columns
         for article in prepared.articles:
             n, start = article.facts, at
@@ -715,8 +754,7 @@ class _Batch:
             # the rows are zipped from the columns (no Python loop per fact)
             self.f_rows.extend(zip(ids, repeat(aid, n), range(n), sections[start:at], texts[start:at],
                                    citations[start:at]))
-            self.fts_rows.extend(zip(ids, prepared.bodies(index_texts[start:at], index_sections[start:at],
-                                                          article.title_body, n)))
+            self.fts_rows.extend(zip(ids, bodies[start:at]))
             self.facts += n
             if article.english:
                 self.evidence.append((aid, article.english, article.title))
@@ -748,6 +786,12 @@ class _Batch:
                 return range(start, start + count)
             self.next_in_bucket[bucket] = (bucket + 1) << DAY_BITS
             bucket += 1
+
+    def flush_some(self) -> None:
+        """Write the rows collected so far if there are enough for a segment of FTS5's worth
+        having (while the reload would otherwise wait for the next file to be parsed)."""
+        if len(self.f_rows) >= IDLE_FLUSH_FACTS:
+            self.flush()
 
     def flush(self) -> None:
         c = self.conn

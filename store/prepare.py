@@ -15,6 +15,7 @@ threads may hold locks is unsafe). On Linux a worker dies with the process that 
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import signal
@@ -54,7 +55,6 @@ class PreparedArticle(NamedTuple):
     digest: str  # of its facts: with title, source and publish time, the article's identity
     english: str | None  # the English name its facts repeat, when its title is Chinese
     facts: int  # how many
-    title_body: str  # the part of its facts' FTS5 bodies that is the same for all (title_body)
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -64,8 +64,7 @@ class PreparedArticle(NamedTuple):
 class PreparedFile(NamedTuple):
     """One file's articles, and their facts as columns: each a string of every fact's value
     joined by SEP, in article order (one string crosses a process boundary far faster than a
-    tuple per fact; the article's part of the FTS5 bodies, most of their Chinese, crosses once
-    per article)."""
+    tuple per fact)."""
 
     name: str
     hash: str  # of the bytes parsed
@@ -75,21 +74,14 @@ class PreparedFile(NamedTuple):
     sections: str = ""
     texts: str = ""
     citations: str = ""  # each a JSON list: "[4, 8]"
-    index_texts: str = ""  # each index_text(text): ASCII text is the same string
-    index_sections: str = ""  # each index_text(section)
+    bodies: str = ""  # each fact's FTS5 body (fact_body), ready to insert
 
-    def columns(self) -> tuple[list[str], list[str], list[str], list[str], list[str]]:
-        """Every fact's section, text, citations, index text and section index text, each a list
-        in article order (an article's facts are the next `article.facts` of each)."""
+    def columns(self) -> tuple[list[str], list[str], list[str], list[str]]:
+        """Every fact's section, text, citations and FTS5 body, each a list in article order (an
+        article's facts are the next `article.facts` of each)."""
         if not self.articles:
-            return [], [], [], [], []
-        return tuple(c.split(SEP) for c in (self.sections, self.texts, self.citations, self.index_texts,
-                                            self.index_sections))
-
-    @staticmethod
-    def bodies(index_texts: Iterable[str], index_sections: Iterable[str], title_body: str, n: int) -> Iterator[str]:
-        """The FTS5 bodies (fact_body) of an article's `n` facts, joined without a Python loop."""
-        return map(_body, zip(index_texts, index_sections, repeat(title_body, n)))
+            return [], [], [], []
+        return tuple(c.split(SEP) for c in (self.sections, self.texts, self.citations, self.bodies))
 
 
 def facts_digest(sections: list[str], texts: list[str], citations: list[str]) -> str:
@@ -112,16 +104,25 @@ def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def prepare(name: str, data: bytes, known_hash: str | None = None) -> PreparedFile:
+def prepare(name: str, data: bytes | None, known_hash: str | None = None, path: str | None = None) -> PreparedFile:
     """Hash and parse one seed file's content (`name`: its path relative to the seeds folder).
-    When the hash is `known_hash` the file is not parsed (`unchanged`)."""
+    When the hash is `known_hash` the file is not parsed (`unchanged`). With `data` None the
+    content is read here from `path` (in a worker process: the reloading process then neither
+    reads nor hands over the bytes); a file that cannot be read is a failure with no articles."""
+    if data is None:
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            return PreparedFile(name, "", False, [unreadable(name, exc)], [])
     digest = content_hash(data)
     if digest == known_hash:
         return PreparedFile(name, digest, True, [], [])
     result = parse_bytes(data, name)
     articles = []
-    sections, texts, citations, index_texts, index_sections = [], [], [], [], []
+    sections, texts, citations, bodies = [], [], [], []
     for article in result.articles:
+        n = len(article.facts)
         a_sections = [f.section for f in article.facts]
         a_texts = [f.text for f in article.facts]
         a_citations = ["[" + ", ".join(map(str, f.citations)) + "]" for f in article.facts]
@@ -129,14 +130,20 @@ def prepare(name: str, data: bytes, known_hash: str | None = None) -> PreparedFi
         sections += a_sections
         texts += a_texts
         citations += a_citations
-        index_texts += map(index_text, a_texts)
-        index_sections += map(section_index.__getitem__, a_sections)
+        # the FTS5 bodies (fact_body), joined here so that the reloading process only inserts them
+        bodies += map(_body, zip(map(index_text, a_texts), map(section_index.__getitem__, a_sections),
+                                 repeat(title_body(article.title, article.source), n)))
         english = lexicon.dominant_name(a_texts) if CJK_RE.search(article.title) else None
         articles.append(PreparedArticle(article.title, article.source, article.published, article.page,
                                         article.file, article.line, facts_digest(a_sections, a_texts, a_citations),
-                                        english, len(article.facts), title_body(article.title, article.source)))
+                                        english, n))
     return PreparedFile(name, digest, False, [str(e) for e in result.errors], articles,
-                        *(SEP.join(c) for c in (sections, texts, citations, index_texts, index_sections)))
+                        *(SEP.join(c) for c in (sections, texts, citations, bodies)))
+
+
+def unreadable(name: str, exc: OSError) -> str:
+    """The error of a seed file that cannot be read."""
+    return f"{name}: cannot read file: {exc.strerror or exc}"
 
 
 # --------------------------------------------------------------------------- worker processes
@@ -145,6 +152,9 @@ def _worker_start() -> None:
     """In each worker: Ctrl-C is the reloading process's to handle (it stops the pool), and on
     Linux the worker is killed when that process dies, even by SIGKILL."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # parsing makes no reference cycles (tests/store/test_reload_parallel.py checks it): the
+    # cyclic garbage collector would only walk the objects of the files in hand, again and again
+    gc.disable()
     try:  # the writing process is the reload's critical path: it comes first on a busy core
         os.nice(WORKER_NICENESS)
     except OSError:
@@ -177,13 +187,15 @@ T = TypeVar("T")
 
 def prepared_in_order(jobs: Iterable[tuple[T, tuple | None, int]], workers: int,
                       fn: Callable[..., PreparedFile] = prepare,
-                      in_flight_bytes: int = IN_FLIGHT_BYTES) -> Iterator[tuple[T, PreparedFile | None]]:
+                      in_flight_bytes: int = IN_FLIGHT_BYTES,
+                      idle: Callable[[], object] | None = None) -> Iterator[tuple[T, PreparedFile | None]]:
     """(item, fn(*args)) for each (item, args, size in bytes) of `jobs`, in the order given; an
     item whose args are None is passed through with None. With `workers` >= 1, fn runs in that
     many worker processes, on files of at most `in_flight_bytes` (and at least two per worker)
     ahead of the one yielded; `jobs` is consumed only that far ahead too, so a caller reading
     files in it holds only those in memory. With none (0) everything runs here, one file at a
-    time."""
+    time. `idle` is called here before waiting for a file the workers have not finished, so that
+    the caller can write what it holds meanwhile instead of waiting."""
     if workers < 1:
         for item, args, _ in jobs:
             yield item, (fn(*args) if args is not None else None)
@@ -198,10 +210,10 @@ def prepared_in_order(jobs: Iterable[tuple[T, tuple | None, int]], workers: int,
             while window and (window[0][1] is None or (ahead > in_flight_bytes and len(window) > 2 * workers)):
                 first, future, size = window.popleft()
                 ahead -= size
-                yield first, _result(future)
+                yield first, _result(future, idle)
         while window:
             first, future, _ = window.popleft()
-            yield first, _result(future)
+            yield first, _result(future, idle)
     except BrokenProcessPool:
         raise WorkerDied("a worker process parsing the seeds ended before it was done (killed, or out"
                          " of memory)") from None
@@ -209,5 +221,9 @@ def prepared_in_order(jobs: Iterable[tuple[T, tuple | None, int]], workers: int,
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _result(future: Future | None):
-    return future.result() if future is not None else None
+def _result(future: Future | None, idle: Callable[[], object] | None = None):
+    if future is None:
+        return None
+    if idle is not None and not future.done():
+        idle()
+    return future.result()

@@ -7,7 +7,8 @@
 - `words`: the word tokens of normalised text, split like SQLite's unicode61 tokenizer (runs of
   letters and digits) except that a run of Chinese/Japanese/Korean characters is its own token.
 - `index_text`: what goes into the FTS5 column: every CJK run is written as its overlapping
-  2-character words ("赛力斯" -> "赛力 力斯"), since SQLite's tokenizers do not split Chinese.
+  2-character words ("赛力斯" -> "赛力 力斯"), since SQLite's tokenizers do not split Chinese, and
+  every other character that cannot be part of a word is a space (`FTS_TOKENIZE`).
 """
 from __future__ import annotations
 
@@ -89,18 +90,31 @@ def bigrams(run: str) -> list[str]:
     return [run[i:i + 2] for i in range(len(run) - 1)]
 
 
+# FTS5's tokenizer for index_text's output. `ascii` splits at every ASCII character but letters and
+# digits, folds ASCII case, and takes every other character for part of a word; index_text has
+# normalised the text (case folded, diacritics removed) and made a space of every non-ASCII
+# character that is not a letter, digit or private-use character (the characters SQLite's
+# unicode61 tokenizer keeps in words), so the two tokenizers see the same words in it, and
+# `ascii` is the cheaper (it looks up no Unicode tables)
+FTS_TOKENIZE = "ascii"
+_NOT_IN_WORDS_RE = re.compile(r"[^\x00-\x7f\w\ue000-\uf8ff\U000f0000-\U0010ffff]+")
+
+
 def _bigram_run(match: re.Match) -> str:
     return " " + " ".join(bigrams(match.group(0))) + " "
 
 
 def index_text(text: str) -> str:
-    """Text as it is written into the FTS5 column (normalised, CJK runs as bigrams).
+    """Text as it is written into the FTS5 column (normalised, CJK runs as bigrams, spaces for
+    the other characters that are not in words).
 
-    ASCII text goes in as it is: FTS5's unicode61 tokenizer folds its case and splits it exactly
-    as `words` does."""
+    ASCII text goes in as it is: FTS5's tokenizer folds its case and splits it exactly as `words`
+    does."""
     if text.isascii():
         return text
     text = normalize(text)
+    if not text.isascii():
+        text = _NOT_IN_WORDS_RE.sub(" ", text)
     if CJK_RE.search(text):
         text = _CJK_RUN_RE.sub(_bigram_run, text)
     return text

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
-FTS_TOKENIZE = "unicode61 remove_diacritics 2"  # the index's tokenizer (store/index.py FTS_DDL)
+from store.text import FTS_TOKENIZE  # the index's tokenizer (store/index.py FTS_DDL)
 
 _SIDES = ("plus", "minus")
 

@@ -245,6 +245,31 @@ def test_an_index_of_another_version_is_rebuilt_whole(index):
     assert index.search("fairwater 2").hits[0].citations == [5, 13]
 
 
+def _indexes(db) -> set[tuple[str, tuple[str, ...]]]:
+    conn = sqlite3.connect(db)
+    try:
+        return {(table, tuple(c for _, _, c in conn.execute(f"PRAGMA index_info('{name}')")))
+                for name, table in conn.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'index'"
+                                                " AND name NOT LIKE 'sqlite_autoindex%'")}
+    finally:
+        conn.close()
+
+
+def test_a_new_or_rebuilt_index_has_every_table_index(index):
+    """A first build and a rebuild fill the tables first and make their indexes afterwards: none
+    may be missing (the deletes of every later reload go through them)."""
+    from store.index import INDEXES
+
+    wanted = {(table, tuple(columns)) for table, lists in INDEXES.items() for columns in lists}
+    assert _indexes(index.db_path) == wanted
+    conn = sqlite3.connect(index.db_path)
+    conn.execute("UPDATE meta SET value = 'old' WHERE key = 'schema'")
+    conn.commit()
+    conn.close()
+    assert index.reload().files[0].status == "loaded"
+    assert _indexes(index.db_path) == wanted
+
+
 def test_an_unreadable_file_keeps_its_facts(index, seeds, tmp_path):
     seed = seeds / SEED.name
     seed.unlink()

@@ -111,6 +111,40 @@ def test_a_reload_parsed_by_workers_writes_the_index_one_process_writes(corpus, 
     conn.close()
 
 
+def test_a_file_a_worker_cannot_read_keeps_its_facts_as_in_one_process(corpus, tmp_path):
+    """The workers read the files they parse: one they cannot read is reported as the reloading
+    process reports it, and what it held stays searchable."""
+    dbs, reports = {}, {}
+    for w in (0, 2):
+        folder = tmp_path / f"seeds-{w}"
+        shutil.copytree(corpus, folder)
+        dbs[w] = tmp_path / f"{w}.db"
+        first = reload(dbs[w], folder, workers=w)
+        (folder / "0005.txt").unlink()
+        (folder / "0005.txt").symlink_to(tmp_path / "gone.txt")  # dangling: unreadable, even for root
+        reports[w] = reload(dbs[w], folder, workers=w)
+    assert reports[0].to_json() == reports[2].to_json()
+    gone = next(f for f in reports[2].failed if f.path == "0005.txt")
+    assert gone.errors == ["0005.txt: cannot read file: No such file or directory"]
+    assert gone.facts > 200 and reports[2].facts == first.facts
+    assert dump(dbs[0]) == dump(dbs[2])
+
+
+def test_parsing_makes_no_reference_cycles(corpus):
+    """The workers parse with the cyclic garbage collector off (store.prepare._worker_start):
+    that is only safe while parsing leaves no cycles behind, which this checks."""
+    import gc
+
+    gc.collect()
+    gc.disable()
+    try:
+        for path in sorted(corpus.iterdir()):
+            prep.prepare(path.name, path.read_bytes())
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
 def test_a_reload_reading_little_parses_here(corpus, tmp_path):
     watch = ChildWatch()
     report = reload(tmp_path / "small.db", corpus, workers=2, parallel_bytes=10**9, progress=watch)
@@ -191,6 +225,30 @@ def test_the_jobs_are_read_only_a_bounded_way_ahead():
         ahead.append(len(taken) - 1 - item)
     assert max(ahead) <= 9  # 8,000 bytes of 1,000-byte files, plus the one that tipped it over
     assert len(ahead) == 200
+
+
+def _wait_for_file(path: str) -> int:
+    """A job that cannot finish before `path` exists (at most DEADLINE seconds)."""
+    deadline = time.monotonic() + DEADLINE
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            return -1
+        time.sleep(0.01)
+    return os.getpid()
+
+
+def test_the_caller_writes_while_it_would_wait_for_a_file(tmp_path):
+    """`idle` runs here whenever the next file is not parsed yet: the job below only finishes
+    once `idle` has run, so the results show that it did, before they came."""
+    flag = tmp_path / "idle-ran"
+    calls = []
+
+    def idle():
+        calls.append(len(calls))
+        flag.touch()
+
+    out = list(prep.prepared_in_order(iter([(0, (str(flag),), 1)]), workers=1, fn=_wait_for_file, idle=idle))
+    assert calls and out[0][0] == 0 and out[0][1] not in (-1, os.getpid())
 
 
 def test_one_process_runs_everything_here_in_order():
