@@ -41,7 +41,7 @@ from store import lexicon
 from store.model import ArticleInfo
 from store import vocab
 from store.text import FTS_TOKENIZE
-from store.prepare import PreparedFile, WorkerDied, fact_body, prepared_in_order, title_body, unreadable
+from store.prepare import PreparedFile, WorkerDied, fact_body, prepared_in_order, read_error, title_body
 
 # 3: traditional Chinese indexed as simplified; 4: article digests without JSON; 5: the
 # vocabulary without rowids, FTS5's ascii tokenizer. An index of another version is rebuilt
@@ -480,7 +480,7 @@ class Reloader:
             except OSError as exc:  # what was indexed from it stays, as for any failed file
                 yield (entry, entry.size, FileReport(
                     name, row["articles"] if row else 0, row["facts"] if row else 0, "failed",
-                    [unreadable(name, exc)])), None, 0
+                    [read_error(name, exc)])), None, 0
                 continue
             yield (entry, len(data), None), (name, data, clean), len(data)
 
@@ -491,7 +491,9 @@ class Reloader:
         changed = self._changed_bytes(listing, known)
         conn.execute("BEGIN IMMEDIATE")
         collecting = gc.isenabled()
-        gc.disable()  # a reload holds millions of rows and makes no reference cycles to collect
+        # a reload holds a great many rows, which the cyclic garbage collector would walk again and
+        # again; it makes no cycles of its own (what it leaves is collected once it is back on)
+        gc.disable()
         try:
             self._prepare(db, conn, rebuild, empty=fresh)
             changes = _Changes(conn, bulk=fresh or rebuild or self._much_changes(listing, known, removed, changed))
@@ -788,8 +790,8 @@ class _Batch:
             bucket += 1
 
     def flush_some(self) -> None:
-        """Write the rows collected so far if there are enough for a segment of FTS5's worth
-        having (while the reload would otherwise wait for the next file to be parsed)."""
+        """Write the rows collected so far, if there are enough to make an FTS5 segment worth
+        writing (called while the reload would otherwise wait for the next file to be parsed)."""
         if len(self.f_rows) >= IDLE_FLUSH_FACTS:
             self.flush()
 

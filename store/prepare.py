@@ -114,7 +114,7 @@ def prepare(name: str, data: bytes | None, known_hash: str | None = None, path: 
             with open(path, "rb") as fh:
                 data = fh.read()
         except OSError as exc:
-            return PreparedFile(name, "", False, [unreadable(name, exc)], [])
+            return PreparedFile(name, "", False, [read_error(name, exc)], [])
     digest = content_hash(data)
     if digest == known_hash:
         return PreparedFile(name, digest, True, [], [])
@@ -141,7 +141,7 @@ def prepare(name: str, data: bytes | None, known_hash: str | None = None, path: 
                         *(SEP.join(c) for c in (sections, texts, citations, bodies)))
 
 
-def unreadable(name: str, exc: OSError) -> str:
+def read_error(name: str, exc: OSError) -> str:
     """The error of a seed file that cannot be read."""
     return f"{name}: cannot read file: {exc.strerror or exc}"
 
