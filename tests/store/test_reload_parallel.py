@@ -130,6 +130,23 @@ def test_a_file_a_worker_cannot_read_keeps_its_facts_as_in_one_process(corpus, t
     assert dump(dbs[0]) == dump(dbs[2])
 
 
+class HandedOver(SeedFolder):
+    """A source that can only hand its files' bytes over (as the corpus of record does)."""
+
+    path = None
+
+
+def test_workers_parse_bytes_handed_over_by_a_source_they_cannot_read_from(corpus, tmp_path):
+    watch = ChildWatch()
+    with _ReloadLock(tmp_path / "handed.db", wait=True):
+        handed = Reloader(tmp_path / "handed.db", HandedOver(corpus, settle_ns=0), "test", watch,
+                          workers=2, parallel_bytes=0).run()
+    assert len(watch.children) >= 2, "the reload did not parse in worker processes"
+    alone = reload(tmp_path / "alone.db", corpus, workers=0)
+    assert handed.to_json() == alone.to_json()
+    assert dump(tmp_path / "handed.db") == dump(tmp_path / "alone.db")
+
+
 def test_parsing_makes_no_reference_cycles(corpus):
     """The workers parse with the cyclic garbage collector off (store.prepare._worker_start):
     that is only safe while parsing leaves no cycles behind, which this checks."""
