@@ -44,7 +44,7 @@ def _refusal():
     done (a worker process died), or not run because the shared store does not answer: one line,
     exit 1."""
     from store import ReloadFailed, ReloadRefused
-    from store.state import StateError
+    from store.errors import StateError
 
     try:
         yield

@@ -60,6 +60,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.schema import DDL
+from store.errors import StateError, StateUnavailable  # noqa: F401  (this module's errors, defined apart)
 
 log = logging.getLogger("factbot.state")
 
@@ -120,14 +121,6 @@ def add_column(conn: Connection, table: str, column: Column) -> None:
         return
     kind = column.type.compile(dialect=conn.dialect)
     conn.execute(DDL(f'ALTER TABLE {table} ADD COLUMN {column.name} {kind}'))
-
-
-class StateError(Exception):
-    """The state store cannot be used as it is (a message for people, one line)."""
-
-
-class StateUnavailable(StateError):
-    """The state store does not answer (PostgreSQL down or unreachable)."""
 
 
 def state_url(database_url: str | None, index_path: Path | str) -> str:

@@ -226,3 +226,15 @@ def test_an_option_wins_over_the_environment_which_wins_over_dotenv_and_the_defa
     assert (tmp_path / "factbot.db").exists()  # the default: ./factbot.db, whatever the seeds folder
     help_text = invoke("ask", "--help").output
     assert "FACTBOT_SEEDS" in help_text and "FACTBOT_DB" in help_text
+
+
+def test_a_reload_with_no_shared_store_does_not_load_sqlalchemy(seeds, tmp_path):
+    """`factbot reload` is run by hand and by cron after every new digest: without DATABASE_URL it
+    needs no state store, and importing SQLAlchemy would cost a third of its time."""
+    code = ("import sys\nfrom bot.cli import main\n"
+            "try:\n    main(['reload', '--seeds', sys.argv[1], '--db', sys.argv[2]])\nexcept SystemExit as e:\n"
+            "    print(e.code, 'sqlalchemy' in sys.modules)\n")
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    out = subprocess.run([sys.executable, "-c", code, str(seeds), str(tmp_path / "f.db")], cwd=tmp_path,
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert out.stdout.split()[-2:] == ["0", "False"], out.stdout + out.stderr
