@@ -60,7 +60,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.schema import DDL
-from store.errors import StateError, StateUnavailable  # noqa: F401  (this module's errors, defined apart)
+
+# this module's errors, defined apart so that catching them needs no SQLAlchemy (store/errors.py)
+from store.errors import StateError, StateUnavailable  # noqa: F401
 
 log = logging.getLogger("factbot.state")
 
