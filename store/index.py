@@ -818,10 +818,6 @@ class _Batch:
         self.links, self.stamps = [], []
 
 
-def refresh_vocab(conn: sqlite3.Connection) -> None:
-    vocab.rebuild(conn)
-
-
 def learn_aliases(conn: sqlite3.Connection, names: set[str] | None = None) -> None:
     """The aliases table from the evidence the reload kept (store.lexicon.learn_aliases decides).
     `names`: learn only these English names again (the ones whose evidence a reload changed);
