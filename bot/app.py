@@ -100,10 +100,11 @@ class _ClientCarriesToken(logging.Filter):
 
 
 def create_app(settings: Settings, index: Any, *, client: WebClient | None = None, claims: Any = None,
-               records: Any = None) -> App:
+               records: Any = None, metrics: Any = None) -> App:
     """The Bolt App for `settings`, answering from `index`; `claims` (claim(event_id) -> bool) decides
     which events to answer (default: this process's own set of event_ids seen); `records`
-    (store.records.Records) keeps unanswered questions and votes (opened from the settings when not given).
+    (store.records.Records) keeps unanswered questions and votes (opened from the settings when not given);
+    `metrics` (bot/metrics.py) counts questions and uploads.
 
     Building it calls auth.test on settings.slack_api_url (Bolt's token verification), so a bad
     token fails at startup rather than at the first question.
@@ -120,7 +121,7 @@ def create_app(settings: Settings, index: Any, *, client: WebClient | None = Non
         # a request no listener took goes to on_error, whatever order the listeners were registered in
         raise_error_for_unhandled_request=True,
     )
-    bot = Factbot(index, settings, records=records if records is not None else open_records(settings))
+    bot = Factbot(index, settings, records=records if records is not None else open_records(settings), metrics=metrics)
     middleware.register(app, claims)
     commands.register(app, bot)
     events.register(app, bot)
@@ -268,9 +269,9 @@ def open_records(settings: Settings, state: Any = None) -> Any:
     return Records((state or open_state(settings)).engine, keep_days=settings.log_days)
 
 
-def boot(settings: Settings, *required: str) -> tuple[App, Any]:
+def boot(settings: Settings, *required: str, metrics: Any = None) -> tuple[App, Any]:
     """Check `required` settings, set up logging, open the state store and the index and build the
-    app (auth.test included)."""
+    app (auth.test included); `metrics` (bot/metrics.py), when given, is attached to the index."""
     from slack_bolt.error import BoltError
     from slack_sdk.errors import SlackApiError
 
@@ -281,11 +282,13 @@ def boot(settings: Settings, *required: str) -> tuple[App, Any]:
     records = open_records(settings, state)
     index = open_index(settings, state)
     try:
-        app = create_app(settings, index, claims=claims, records=records)
+        app = create_app(settings, index, claims=claims, records=records, metrics=metrics)
     except (BoltError, SlackApiError) as exc:
         reason = error_code(exc) or type(exc).__name__
         raise StartupError(f"Slack did not accept SLACK_BOT_TOKEN (auth.test at {settings.slack_api_url}: {reason})") from None
     except OSError as exc:
         raise StartupError(f"cannot reach the Slack Web API at {settings.slack_api_url} ({type(exc).__name__})") from None
+    if metrics is not None:
+        metrics.attach(index, claims)
     return app, index
 

@@ -230,33 +230,53 @@ port_option = click.option("--port", type=click.IntRange(1, 65535), envvar=ENV_P
 
 
 def _slack_mode(mode: str, host: str = "0.0.0.0", port: int | None = None) -> None:
-    """Start the bot in HTTP ("http") or Socket Mode ("socket"); errors are one line, without secrets."""
+    """Start the bot in HTTP ("http") or Socket Mode ("socket"); errors are one line, without secrets.
+
+    /healthz, /readyz and /metrics (bot/health.py) answer on FACTBOT_HEALTH_PORT, when set, from
+    before the index is built, and on `serve`'s own port."""
     from bot.app import StartupError, boot
+    from bot.health import Endpoints, Health, HealthServer
+    from bot.metrics import Metrics
     from store import ReloadRefused
 
     settings = _settings(port=port)
+    metrics = Metrics()
+    health = Health(reason="opening the index (building it from the seeds when it is new)")
+    endpoints = Endpoints(health, metrics)
+    health_server = None
     try:
+        if settings.health_port:
+            try:
+                health_server = HealthServer(endpoints, settings.health_host, settings.health_port).start()
+            except OSError as exc:
+                raise ConfigError(f"cannot listen on FACTBOT_HEALTH_PORT {settings.health_port}"
+                                  f" ({settings.health_host}): {exc.strerror or exc}") from None
         if mode == "socket":
-            app, index = boot(settings, "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+            app, index = boot(settings, "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", metrics=metrics)
+            health.attach(index, semantic=settings.semantic)
             from bot import socket_mode
 
             socket_mode.run(app, settings.slack_app_token, index)
         else:
-            app, index = boot(settings, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+            app, index = boot(settings, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", metrics=metrics)
+            health.attach(index, semantic=settings.semantic)
             from bot import serve as http
 
-            http.serve(app, index, host=host, port=settings.port)
+            http.serve(app, index, host=host, port=settings.port, endpoints=endpoints)
     except ReloadRefused as exc:
         raise click.ClickException(f"reload refused: {exc}") from None
     except (ConfigError, StartupError) as exc:
         raise click.ClickException(str(exc)) from None
+    finally:
+        if health_server is not None:
+            health_server.close()
 
 
 @main.command()
 @host_option
 @port_option
 def serve(host: str, port: int) -> None:
-    """Answer Slack over HTTP (waitress): POST /slack/events, GET /healthz.
+    """Answer Slack over HTTP (waitress): POST /slack/events, GET /healthz, /readyz, /metrics.
 
     Needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET.
     """

@@ -69,6 +69,9 @@ class Settings:
     max_upload_mb: float = 20.0  # exports added by DM; 0 turns that off
     log_days: int = 90  # unanswered questions and votes are deleted after this many days
     reload_workers: int | None = None  # processes parsing a large reload; None: one per CPU; 0: none
+    health_port: int | None = None  # /healthz, /readyz, /metrics on a port of their own (bot/health.py)
+    health_host: str = "0.0.0.0"
+    watch: bool = True  # reload when a file of the seeds folder is added, changed or removed (bot/watch.py)
 
     @property
     def db_path(self) -> Path:
@@ -86,6 +89,10 @@ class Settings:
         log_days = _number(e, "FACTBOT_LOG_DAYS", "90", int)
         workers_text = (e.get("FACTBOT_RELOAD_WORKERS") or "auto").strip().lower()
         reload_workers = None if workers_text == "auto" else int(_number(e, "FACTBOT_RELOAD_WORKERS", "auto", int))
+        health_text = (e.get("FACTBOT_HEALTH_PORT") or "").strip()
+        health_port = int(_number(e, "FACTBOT_HEALTH_PORT", health_text, int)) if health_text else None
+        if health_port is not None and not 1 <= health_port <= 65535:
+            raise ConfigError(f"FACTBOT_HEALTH_PORT must be a port number from 1 to 65535, got {health_text!r}")
         if log_days < 1:
             raise ConfigError(f"FACTBOT_LOG_DAYS must be at least 1, got {log_days}")
         commands = tuple(c if c.startswith("/") else "/" + c for c in _split(e.get("FACTBOT_COMMANDS", "/ipo,/azure")))
@@ -119,6 +126,9 @@ class Settings:
             max_upload_mb=max_upload_mb,
             log_days=log_days,
             reload_workers=reload_workers,
+            health_port=health_port,
+            health_host=(e.get("FACTBOT_HEALTH_HOST") or "0.0.0.0").strip(),
+            watch=_on(e.get("FACTBOT_WATCH", "on")),
         )
         given = {name: value for name, value in options.items() if value is not None}
         return dataclasses.replace(settings, **given) if given else settings

@@ -1,12 +1,13 @@
 """HTTP mode: Bolt's WSGI adapter on waitress.
 
 POST /slack/events   slash commands, events and interactivity (signed by Slack; Bolt verifies)
-GET  /healthz        readiness for load balancers: 503 until the index can answer, then 200 and
-                     {"ok": true, "ready": true, "version": v, "articles": n, "facts": m}
+GET  /healthz        liveness: 200 while the process answers (bot/health.py)
+GET  /readyz         readiness for load balancers: 503 with the reason until factbot can answer, then
+                     200 and {"ok": true, "ready": true, "version": v, "articles": n, "facts": m, ...}
+GET  /metrics        Prometheus text (bot/metrics.py)
 """
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any, Callable, Iterable
 
@@ -46,38 +47,25 @@ class FactbotRequestHandler(SlackRequestHandler):
         return self.app.dispatch(bolt_request)
 
 
-def health(index: Any) -> tuple[str, dict]:
-    """Readiness for load balancers: 503 until the index can answer (a replica building it from the
-    corpus), then 200 with the corpus version it serves (None without DATABASE_URL) and its counts."""
-    state = index.status() if hasattr(index, "status") else {"ready": True, "version": None}
-    if not state["ready"]:
-        return "503 Service Unavailable", {"ok": False, "ready": False, "version": state["version"]}
-    try:
-        articles, facts = index.counts()
-    except Exception as exc:  # the index is unusable: tell the load balancer
-        log.error("health check failed: %s", type(exc).__name__)
-        return "503 Service Unavailable", {"ok": False, "ready": False, "version": state["version"]}
-    return "200 OK", {"ok": True, "ready": True, "version": state["version"], "articles": articles, "facts": facts}
+def create_wsgi_app(app: App, index: Any, endpoints: Any = None) -> Callable[[dict, Callable], Iterable[bytes]]:
+    """`endpoints`: bot.health.Endpoints (/healthz, /readyz, /metrics); by default readiness of `index` alone."""
+    from bot.health import Endpoints, Health
 
-
-def create_wsgi_app(app: App, index: Any) -> Callable[[dict, Callable], Iterable[bytes]]:
     slack = FactbotRequestHandler(app, path=EVENTS_PATH)
+    endpoints = endpoints if endpoints is not None else Endpoints(Health(index))
 
     def wsgi(environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
-            status, body = health(index)
-            data = json.dumps(body).encode()
-            start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data))),
-                                    ("Cache-Control", "no-store")])
-            return [b"" if environ.get("REQUEST_METHOD") == "HEAD" else data]
+        if environ.get("PATH_INFO") in endpoints.paths:
+            return endpoints(environ, start_response)
         return slack(environ, start_response)
 
     return wsgi
 
 
-def serve(app: App, index: Any, host: str = "0.0.0.0", port: int = 3000, threads: int = 16) -> None:
+def serve(app: App, index: Any, host: str = "0.0.0.0", port: int = 3000, threads: int = 16,
+          endpoints: Any = None) -> None:
     """Serve until interrupted (waitress: multi-threaded, production-grade)."""
     from waitress import serve as waitress_serve
 
     log.info("factbot listening on http://%s:%s%s (health: %s)", host, port, EVENTS_PATH, HEALTH_PATH)
-    waitress_serve(create_wsgi_app(app, index), host=host, port=port, threads=threads, ident="factbot")
+    waitress_serve(create_wsgi_app(app, index, endpoints), host=host, port=port, threads=threads, ident="factbot")

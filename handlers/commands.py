@@ -30,7 +30,7 @@ def register(app: App, bot: Factbot) -> None:
             return
 
         ack()
-        asker = Asker(user, command.get("channel_id") or "") if user else None
+        asker = Asker(user, command.get("channel_id") or "", "command") if user else None
         message = bot.respond_to(intent, share=True, more=True, asker=asker)
         post_response(client, response_url, message)
 

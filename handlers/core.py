@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
@@ -44,6 +45,7 @@ class Asker:
 
     user: str
     channel: str
+    surface: str = ""  # command | mention | dm | shortcut: where the question came from (metrics)
 
 
 @dataclass(frozen=True)
@@ -74,14 +76,17 @@ class Factbot:
     """The bot's behaviour over a store Index (thread-safe: the index is, and nothing else is shared).
 
     `records` (a store.records.Records, or None) keeps the unanswered questions and the votes;
-    with it, every answer carries 👍 / 👎 buttons. The shell runs without it.
+    with it, every answer carries 👍 / 👎 buttons. The shell runs without it. `metrics` (bot/metrics.py's
+    Metrics, or None) counts the questions by surface and outcome, their answer time and the uploads.
     """
 
-    def __init__(self, index: Any, settings: Any, page_size: int = PAGE_SIZE, records: Any = None):
+    def __init__(self, index: Any, settings: Any, page_size: int = PAGE_SIZE, records: Any = None,
+                 metrics: Any = None):
         self.index = index
         self.settings = settings
         self.page_size = page_size
         self.records = records
+        self.metrics = metrics
         from store.overview import OverviewCache
 
         self._overviews = OverviewCache()
@@ -95,6 +100,7 @@ class Factbot:
     def answer(self, query: str, offset: int = 0, *, share: bool = False, more: bool = True,
                shared_by: str | None = None, asker: Asker | None = None) -> Message:
         """A page of facts for `query`; a first page with no confident answer is recorded for `asker`."""
+        started = time.perf_counter()
         query = " ".join((query or "").split())[: render.MAX_QUERY]
         result = self.index.search(query, limit=self.page_size, offset=max(0, int(offset)))
         suggestions: list[str] = []
@@ -106,8 +112,16 @@ class Factbot:
                 suggestions = self.suggestions(n=5)
             except Exception:  # suggestions are a nicety; the no-match answer must still go out
                 log.exception("finding suggestions failed")
-        return render.render_answer(result, offset=offset, share=share, more=more, shared_by=shared_by,
-                                    suggestions=suggestions, feedback=self.records is not None)
+        message = render.render_answer(result, offset=offset, share=share, more=more, shared_by=shared_by,
+                                       suggestions=suggestions, feedback=self.records is not None)
+        if self.metrics is not None and asker is not None:  # a question (not a page, a share or a vote)
+            self.metrics.question(asker.surface, bool(result.hits), time.perf_counter() - started)
+        return message
+
+    def count_upload(self, outcome: str) -> None:
+        """An export shared with factbot: added, replaced, refused, rejected or failed (metrics)."""
+        if self.metrics is not None:
+            self.metrics.upload(outcome)
 
     def vote(self, answer: str, user: str, vote: int, query: str, fact_ids: list[int], channel: str) -> bool:
         """Record `user`'s 👍 (+1) or 👎 (-1) on an answer (their earlier vote on it is replaced)."""

@@ -62,5 +62,6 @@ def converse(bot: Factbot, client: Any, event: dict, thread_ts: str | None) -> N
     if intent.kind == "reload":
         bot.request_reload(user, client, deliver=lambda message: post_message(client, channel, message, thread_ts))
         return
-    asker = Asker(user, channel) if user else None
+    surface = "mention" if event.get("type") == "app_mention" else "dm"
+    asker = Asker(user, channel, surface) if user else None
     post_message(client, channel, bot.respond_to(intent, share=False, more=True, asker=asker), thread_ts)

@@ -31,5 +31,5 @@ def register(app: App, bot: Factbot) -> None:
         if not query:
             post_response(client, response_url, render_notice(NO_TEXT))
             return
-        asker = Asker(user, channel) if user else None
+        asker = Asker(user, channel, "shortcut") if user else None
         post_response(client, response_url, bot.answer(query, share=True, more=True, asker=asker))

@@ -73,6 +73,7 @@ def add_file(bot: Factbot, client: Any, file_id: str, user: str) -> Message:
         info = (client.files_info(file=file_id).get("file") or {})
     except Exception as exc:
         log.error("files.info for %s failed: %s", file_id, describe_error(exc))
+        bot.count_upload("failed")
         return render_notice(f"I couldn't look at that file ({escape(describe_error(exc))}); is the `files:read` scope granted?")
     shown = clip_escaped(info.get("name") or file_id, 200)
     name = export_name(info.get("name"))
@@ -86,13 +87,16 @@ def add_file(bot: Factbot, client: Any, file_id: str, user: str) -> Message:
             raise UploadError(f"`{shown}` is not a text export (it is {kind}); factbot reads the search site's text exports.")
         data = download(client, info, limit, bot.settings.slack_api_url)
     except UploadError as exc:
+        bot.count_upload("rejected")
         return render_notice(f"{exc} Nothing was added; the index is unchanged.")
     check = check_export(name, data)
     if not check.ok:
         log.info("export %s from %s refused: %d errors", name, user, len(check.errors))
+        bot.count_upload("refused")
         return render_export_errors(check)
     replaced = add_to_folder(bot.index.seeds, name, data)
     log.info("export %s added by %s (%s articles, %s facts)", name, user, check.articles, check.facts)
+    bot.count_upload("replaced" if replaced else "added")
     return render_export_added(check, replaced, bot.reload(actor=f"slack:{user}", wait=True))
 
 

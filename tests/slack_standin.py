@@ -538,7 +538,7 @@ class BotProcess:
 
 
 class HttpBot(BotProcess):
-    """`factbot serve` on a free loopback port, ready once GET /healthz answers."""
+    """`factbot serve` on a free loopback port, ready once GET /readyz answers 200."""
 
     def __init__(self, env: dict, workdir: Path):
         self.port = free_port()
@@ -552,7 +552,7 @@ class HttpBot(BotProcess):
 
     def health(self) -> dict | None:
         try:
-            with urllib.request.urlopen(self.url + "/healthz", timeout=1) as resp:
+            with urllib.request.urlopen(self.url + "/readyz", timeout=1) as resp:
                 return json.loads(resp.read())
         except (OSError, ValueError):
             return None

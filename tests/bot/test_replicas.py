@@ -53,7 +53,7 @@ def _http_bot(slack, database_url, work, name, **extra) -> HttpBot:
 
 
 def _http_pair(slack, database_url, work) -> tuple[HttpBot, HttpBot]:
-    """Replicas a and b, started at the same time (each HttpBot waits for its /healthz)."""
+    """Replicas a and b, started at the same time (each HttpBot waits for its /readyz)."""
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(2) as pool:
@@ -244,7 +244,7 @@ def _status(url: str) -> tuple[int, dict] | None:
         return None
 
 
-def test_healthz_says_503_until_the_index_is_built_from_the_corpus_then_200_with_the_version(
+def test_readyz_says_503_until_the_index_is_built_from_the_corpus_then_200_with_the_version(
         slack_api, database_url, tmp_path):
     import psycopg
 
@@ -258,9 +258,12 @@ def test_healthz_says_503_until_the_index_is_built_from_the_corpus_then_200_with
         port = free_port()
         proc = BotProcess(["serve", "--host", "127.0.0.1", "--port", str(port)], env, tmp_path)
         try:
-            url = f"http://127.0.0.1:{port}/healthz"
+            url = f"http://127.0.0.1:{port}/readyz"
             proc.wait_until(lambda: _status(url) is not None, timeout=30)
-            assert _status(url) == (503, {"ok": False, "ready": False, "version": None})
+            status, body = _status(url)
+            assert (status, body["ok"], body["ready"], body["version"]) == (503, False, False, None)
+            assert body["reason"] == "building the index from the shared corpus"
+            assert _status(f"http://127.0.0.1:{port}/healthz")[0] == 200  # alive all the same
             assert not (folder / "factbot.db").exists()
             holder.rollback()  # the lock goes with the transaction
             proc.wait_until(lambda: _status(url)[0] == 200, timeout=30)

@@ -65,7 +65,7 @@ def _buttons(call) -> dict[str, dict]:
 # --- health and slash commands ------------------------------------------------------------
 
 
-def test_healthz_reports_the_index(bot):
+def test_readyz_reports_the_index(bot):
     health = bot.health()
     assert health["ok"] is True and health["ready"] is True
     assert health["version"] is None  # no DATABASE_URL: no shared corpus, no version
@@ -338,7 +338,7 @@ def test_run_without_an_app_token_serves_http(slack, tmp_path):
     try:
         def healthy() -> bool:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as resp:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as resp:
                     return json.loads(resp.read())["facts"] > 0
             except OSError:
                 return False
