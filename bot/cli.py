@@ -262,7 +262,8 @@ def _slack_mode(mode: str, host: str = "0.0.0.0", port: int | None = None) -> No
             health.attach(index, semantic=settings.semantic)
             from bot import serve as http
 
-            http.serve(app, index, host=host, port=settings.port, endpoints=endpoints)
+            http.serve(app, index, host=host, port=settings.port, endpoints=endpoints,
+                       limits=http.Limits.from_settings(settings))
     except ReloadRefused as exc:
         raise click.ClickException(f"reload refused: {exc}") from None
     except (ConfigError, StartupError) as exc:

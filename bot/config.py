@@ -72,6 +72,11 @@ class Settings:
     health_port: int | None = None  # /healthz, /readyz, /metrics on a port of their own (bot/health.py)
     health_host: str = "0.0.0.0"
     watch: bool = True  # reload when a file of the seeds folder is added, changed or removed (bot/watch.py)
+    # HTTP mode against hostile traffic (bot/serve.py, docs/security.md)
+    max_request_kb: int = 1024  # largest request body; Slack's largest (a 40,000-character message) is ~650 KB
+    read_timeout: float = 5.0  # seconds a connection gets for its headers, then again for its body
+    max_connections: int = 1000  # open HTTP connections at once
+    socket_connections: int = 2  # Socket Mode WebSockets per process (Slack allows 10 per app)
 
     @property
     def db_path(self) -> Path:
@@ -93,6 +98,16 @@ class Settings:
         health_port = int(_number(e, "FACTBOT_HEALTH_PORT", health_text, int)) if health_text else None
         if health_port is not None and not 1 <= health_port <= 65535:
             raise ConfigError(f"FACTBOT_HEALTH_PORT must be a port number from 1 to 65535, got {health_text!r}")
+        max_request_kb = int(_number(e, "FACTBOT_MAX_REQUEST_KB", "1024", int))
+        read_timeout = _number(e, "FACTBOT_READ_TIMEOUT", "5", float)
+        max_connections = int(_number(e, "FACTBOT_MAX_CONNECTIONS", "1000", int))
+        socket_connections = int(_number(e, "FACTBOT_SOCKET_CONNECTIONS", "2", int))
+        for name, value, low in (("FACTBOT_MAX_REQUEST_KB", max_request_kb, 1), ("FACTBOT_READ_TIMEOUT", read_timeout, 0.5),
+                                 ("FACTBOT_MAX_CONNECTIONS", max_connections, 20)):
+            if value < low:
+                raise ConfigError(f"{name} must be at least {low}, got {value}")
+        if not 1 <= socket_connections <= 10:
+            raise ConfigError(f"FACTBOT_SOCKET_CONNECTIONS must be from 1 to 10 (Slack's limit per app), got {socket_connections}")
         if log_days < 1:
             raise ConfigError(f"FACTBOT_LOG_DAYS must be at least 1, got {log_days}")
         commands = tuple(c if c.startswith("/") else "/" + c for c in _split(e.get("FACTBOT_COMMANDS", "/ipo,/azure")))
@@ -129,6 +144,10 @@ class Settings:
             health_port=health_port,
             health_host=(e.get("FACTBOT_HEALTH_HOST") or "0.0.0.0").strip(),
             watch=_on(e.get("FACTBOT_WATCH", "on")),
+            max_request_kb=max_request_kb,
+            read_timeout=read_timeout,
+            max_connections=max_connections,
+            socket_connections=socket_connections,
         )
         given = {name: value for name, value in options.items() if value is not None}
         return dataclasses.replace(settings, **given) if given else settings

@@ -6,6 +6,8 @@ that records what the client sent; a real WebSocket server speaking Socket Mode 
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import queue
@@ -376,14 +378,20 @@ class SocketModeStandIn:
 # --- what Slack sends ---------------------------------------------------------------------
 
 
-def signed_headers(body: str, timestamp: int | None = None, secret: str = SIGNING_SECRET,
+def signed_headers(body: str | bytes, timestamp: int | None = None, secret: str = SIGNING_SECRET,
                    content_type: str = "application/x-www-form-urlencoded", retry_num: int | None = None) -> dict:
-    """Headers exactly as Slack signs a request: v0=HMAC-SHA256(secret, "v0:{ts}:{body}")."""
+    """Headers exactly as Slack signs a request: v0=HMAC-SHA256(secret, "v0:{ts}:{body}") (bytes: signed as
+    they are, even when they are not UTF-8)."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
+    if isinstance(body, bytes):
+        digest = hmac.new(secret.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
+        signature = "v0=" + digest
+    else:
+        signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
     headers = {
         "Content-Type": content_type,
         "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": SignatureVerifier(secret).generate_signature(timestamp=ts, body=body),
+        "X-Slack-Signature": signature,
     }
     if retry_num is not None:
         headers["X-Slack-Retry-Num"] = str(retry_num)
