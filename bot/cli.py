@@ -233,7 +233,8 @@ def _slack_mode(mode: str, host: str = "0.0.0.0", port: int | None = None) -> No
     """Start the bot in HTTP ("http") or Socket Mode ("socket"); errors are one line, without secrets.
 
     /healthz, /readyz and /metrics (bot/health.py) answer on FACTBOT_HEALTH_PORT, when set, from
-    before the index is built, and on `serve`'s own port."""
+    before the index is built, and on `serve`'s own port. The seeds folder is watched (bot/watch.py)
+    unless FACTBOT_WATCH=off."""
     from bot.app import StartupError, boot
     from bot.health import Endpoints, Health, HealthServer
     from bot.metrics import Metrics
@@ -243,7 +244,7 @@ def _slack_mode(mode: str, host: str = "0.0.0.0", port: int | None = None) -> No
     metrics = Metrics()
     health = Health(reason="opening the index (building it from the seeds when it is new)")
     endpoints = Endpoints(health, metrics)
-    health_server = None
+    health_server = watcher = None
     try:
         if settings.health_port:
             try:
@@ -254,12 +255,17 @@ def _slack_mode(mode: str, host: str = "0.0.0.0", port: int | None = None) -> No
         if mode == "socket":
             app, index = boot(settings, "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", metrics=metrics)
             health.attach(index, semantic=settings.semantic)
+            watcher = _watch(settings, app, index)
             from bot import socket_mode
 
-            socket_mode.run(app, settings.slack_app_token, index)
+            try:
+                socket_mode.run(app, settings.slack_app_token, index, connections=settings.socket_connections)
+            except socket_mode.SocketModeError as exc:
+                raise StartupError(str(exc)) from None
         else:
             app, index = boot(settings, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", metrics=metrics)
             health.attach(index, semantic=settings.semantic)
+            watcher = _watch(settings, app, index)
             from bot import serve as http
 
             http.serve(app, index, host=host, port=settings.port, endpoints=endpoints,
@@ -269,8 +275,24 @@ def _slack_mode(mode: str, host: str = "0.0.0.0", port: int | None = None) -> No
     except (ConfigError, StartupError) as exc:
         raise click.ClickException(str(exc)) from None
     finally:
+        if watcher is not None:
+            watcher.stop()
         if health_server is not None:
             health_server.close()
+
+
+def _watch(settings: Settings, app, index):
+    """The seeds folder watched: a reload (actor "watch") after each burst of changes; the admins
+    told by DM when one fails. None with FACTBOT_WATCH=off."""
+    if not settings.watch:
+        import logging
+
+        logging.getLogger("factbot.watch").info("the seeds folder is not watched (FACTBOT_WATCH=off)")
+        return None
+    from bot.watch import SeedWatcher, admin_messenger
+
+    return SeedWatcher(settings.seeds, lambda: index.reload(actor="watch", wait=True),
+                       admin_messenger(app.client, settings.admin_users)).start()
 
 
 @main.command()

@@ -156,7 +156,19 @@ class SeedFile(NamedTuple):
     stamp: str | None  # what says the content is unchanged when it is the same; None: hash it
 
 
-RACY_NS = 2_000_000_000  # a file modified this recently may change again within its timestamp's tick
+# A file modified within its timestamp's tick of the listing may change again unseen (git's "racily
+# clean" files). The tick is the one the file system shows: whole-second timestamps (FAT's two
+# seconds, ext3, some network file systems) get RACY_NS; timestamps with sub-second digits are
+# written from the kernel's coarse clock (a few milliseconds), and get FINE_RACY_NS, ten times that.
+RACY_NS = 2_000_000_000
+FINE_RACY_NS = 100_000_000
+_SECOND = 1_000_000_000
+
+
+def is_seed_name(name: str) -> bool:
+    """Whether a path relative to the seeds folder (with "/") names a file a reload reads: none of
+    its parts hidden (a dot first, as an upload's temporary file)."""
+    return bool(name) and not any(part.startswith(".") for part in name.split("/"))
 
 
 class SeedFolder:
@@ -168,12 +180,23 @@ class SeedFolder:
 
     A file's stamp is its size, modification and change times and inode, as git's index keeps
     them: a file whose stamp is the one stored by the last reload is not read again. A file
-    modified less than two seconds before it was listed gets no stamp (it could change again
-    within the same timestamp tick, unseen), so the next reload reads and hashes it."""
+    modified within a timestamp tick of the listing gets no stamp (it could change again within
+    that tick, unseen), so the next reload reads and hashes it, and stores its stamp when it finds
+    it unchanged: it is settled from then on. The window is `settle_ns` when given; by default it
+    follows the file's timestamps (RACY_NS for whole seconds, FINE_RACY_NS for sub-second ones),
+    so that files copied in bulk just before a first build are trusted by their stat at the next
+    reload rather than all read again."""
 
-    def __init__(self, root: Path | str, settle_ns: int = RACY_NS):
+    def __init__(self, root: Path | str, settle_ns: int | None = None):
         self.root = Path(root)
         self.settle_ns = settle_ns
+
+    def window(self, st: os.stat_result) -> int:
+        """How long after its last change a file's stat is not trusted."""
+        if self.settle_ns is not None:
+            return self.settle_ns
+        coarse = st.st_mtime_ns % _SECOND == 0 or st.st_ctime_ns % _SECOND == 0
+        return RACY_NS if coarse else FINE_RACY_NS
 
     def files(self) -> list[tuple[str, int]]:
         """(name, size in bytes) of every seed file, sorted by name."""
@@ -188,16 +211,16 @@ class SeedFolder:
         for root, dirs, files in os.walk(self.root):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for f in sorted(files):
-                if f.startswith("."):
-                    continue
                 path = Path(root, f)
                 name = path.relative_to(self.root).as_posix()
+                if not is_seed_name(name):
+                    continue
                 try:
                     st = path.stat()
                 except OSError:  # reading it will say what is wrong
                     out.append(SeedFile(name, 0, None))
                     continue
-                settled = now - max(st.st_mtime_ns, st.st_ctime_ns) >= self.settle_ns
+                settled = now - max(st.st_mtime_ns, st.st_ctime_ns) >= self.window(st)
                 stamp = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}" if settled else None
                 out.append(SeedFile(name, st.st_size, stamp))
         return sorted(out)

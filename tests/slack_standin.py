@@ -503,6 +503,8 @@ def bot_env(standin: WebAPIStandIn | None, db: Path, seeds: Path, **extra: str) 
         "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "FACTBOT_DB": str(db), "FACTBOT_SEEDS": str(seeds), "FACTBOT_LOG_LEVEL": "DEBUG",
         "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT),
+        # a test's own reloads only: one that changes the seeds folder says so with FACTBOT_WATCH=on
+        "FACTBOT_WATCH": "off",
     })
     if standin is not None:
         env["SLACK_API_URL"] = standin.base_url
