@@ -291,13 +291,19 @@ class WebAPIStandIn:
 
 
 class SocketModeStandIn:
-    """A WebSocket server speaking Socket Mode: `hello` on connect, then envelopes; records the acks."""
+    """A WebSocket server speaking Socket Mode: `hello` on connect, then envelopes; records the acks.
+
+    drop(n) breaks the n-th connection as a network fault does: the TCP connection closes with no
+    WebSocket close frame and no `disconnect` message; `opened_at` says when each connection came."""
 
     def __init__(self) -> None:
         from websockets.sync.server import serve
 
         self.outbox: "queue.Queue[dict]" = queue.Queue()  # to whichever connection is free, as Slack does
         self.outboxes: list["queue.Queue[dict]"] = []  # one per connection, in the order they connected
+        self.opened_at: list[float] = []  # time.monotonic() of each connection's hello
+        self.drops: list[threading.Event] = []  # set: break that connection
+        self.ended: list[threading.Event] = []  # set once that connection's loop is over
         self.acks: list[dict] = []
         self.received: list[Any] = []
         self.connected = threading.Event()
@@ -315,10 +321,26 @@ class SocketModeStandIn:
         ws.send(json.dumps({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A111"},
                             "debug_info": {"host": "standin", "approximate_connection_time": 3600}}))
         own: "queue.Queue[dict]" = queue.Queue()
+        drop, ended = threading.Event(), threading.Event()
         with self.lock:
             self.outboxes.append(own)
+            self.opened_at.append(time.monotonic())
+            self.drops.append(drop)
+            self.ended.append(ended)
         self.connected.set()
+        try:
+            self._serve_connection(ws, own, drop)
+        finally:
+            ended.set()
+
+    def _serve_connection(self, ws: Any, own: "queue.Queue[dict]", drop: threading.Event) -> None:
         while True:
+            if drop.is_set():  # the network fault: no close frame, no disconnect message
+                try:
+                    ws.socket.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                return
             for box in (own, self.outbox):
                 try:
                     while True:
@@ -349,6 +371,14 @@ class SocketModeStandIn:
                 box = self.outboxes[connection]
             box.put(envelope)
         return envelope["envelope_id"]
+
+    def drop(self, connection: int) -> None:
+        """Break the `connection`-th connection (see the class) and wait until it no longer takes envelopes."""
+        with self.lock:
+            drop, ended = self.drops[connection], self.ended[connection]
+        drop.set()
+        if not ended.wait(WAIT):
+            raise AssertionError(f"Socket Mode connection {connection} did not end within {WAIT}s")
 
     def wait_connections(self, count: int, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout

@@ -142,7 +142,9 @@ def test_two_socket_mode_replicas_answer_each_event_once(slack_api, socket_mode_
     procs = []
     try:
         for name in ("a", "b"):  # started together; each connects once its index is built from the corpus
-            env, _ = _replica(slack, database_url, tmp_path, name, SLACK_APP_TOKEN=APP_TOKEN, SLACK_SIGNING_SECRET="")
+            # one connection each, so that connections 0 and 1 are the two replicas
+            env, _ = _replica(slack, database_url, tmp_path, name, SLACK_APP_TOKEN=APP_TOKEN, SLACK_SIGNING_SECRET="",
+                              FACTBOT_SOCKET_CONNECTIONS="1")
             procs.append(BotProcess(["socket"], env, tmp_path))
         for proc in procs:
             proc.wait_until(lambda: len(server.outboxes) >= 2, timeout=30)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 import pytest
@@ -35,8 +36,9 @@ def _sections(call) -> list[str]:
 @pytest.fixture
 def socket_bot(slack_api, socket_mode_server, tmp_path):
     slack_api.ws_url = socket_mode_server.url
+    # one connection, so that its apps.connections.open call can be counted (several: the tests further down)
     env = bot_env(slack_api, tmp_path / "factbot.db", copy_seeds(tmp_path / "seeds"), SLACK_APP_TOKEN=APP_TOKEN,
-                  SLACK_SIGNING_SECRET="", FACTBOT_ADMIN_USERS="U0ADMIN")
+                  SLACK_SIGNING_SECRET="", FACTBOT_ADMIN_USERS="U0ADMIN", FACTBOT_SOCKET_CONNECTIONS="1")
     proc = BotProcess(["socket"], env, tmp_path)
     proc.wait_until(socket_mode_server.connected.is_set)
     yield proc
@@ -118,3 +120,54 @@ def test_socket_mode_adds_an_admins_export_shared_by_dm(socket_bot, slack_api, s
     server.wait_ack(server.send(_envelope("slash_commands", command)))
     (answer,) = slack.wait_for("response/sm-added")
     assert "Contemporary Amperex expands its plant in" in answer.all_text()
+
+
+# --- network faults: a connection closed without a disconnect message ---------------------
+
+
+def _drop_bot(slack_api, socket_mode_server, tmp_path, connections: int) -> BotProcess:
+    slack_api.ws_url = socket_mode_server.url
+    env = bot_env(slack_api, tmp_path / "factbot.db", copy_seeds(tmp_path / "seeds"), SLACK_APP_TOKEN=APP_TOKEN,
+                  SLACK_SIGNING_SECRET="", FACTBOT_SOCKET_CONNECTIONS=str(connections), FACTBOT_LOG_LEVEL="INFO")
+    proc = BotProcess(["socket"], env, tmp_path)
+    proc.wait_until(lambda: len(socket_mode_server.opened_at) >= connections)
+    return proc
+
+
+def test_a_dropped_connection_loses_nothing_and_is_replaced_within_10_s(slack_api, socket_mode_server, tmp_path):
+    server, slack = socket_mode_server, slack_api
+    proc = _drop_bot(slack, server, tmp_path, connections=2)
+    try:
+        server.drop(0)
+        dropped = time.monotonic()
+        # the next envelope goes to the connection still open: acked and answered while the other is replaced
+        command = server.send(_envelope("slash_commands", slash_command("/ipo", "seres", slack.response_url("drop-1"))))
+        server.wait_ack(command, timeout=3)
+        slack.wait_for("response/drop-1")
+        server.wait_connections(3, timeout=10)
+        assert server.opened_at[2] - dropped < 10
+        # the replacement takes envelopes too
+        mention_event = event_callback(mention(f"<@{BOT_USER_ID}> seres ipo", ts="1700003200.000001", channel="C0DROP"))
+        server.wait_ack(server.send(_envelope("events_api", mention_event), connection=2), timeout=3)
+        slack.wait_for("chat.postMessage", channel="C0DROP")
+        assert len(slack.calls_to("apps.connections.open")) >= 3  # a fresh URL for the replacement
+        output = proc.output()
+        assert "Traceback" not in output and "Failed to check the state" not in output
+    finally:
+        proc.stop()
+
+
+def test_with_one_connection_the_next_envelope_after_a_drop_is_acked_within_10_s(slack_api, socket_mode_server,
+                                                                                 tmp_path):
+    server, slack = socket_mode_server, slack_api
+    proc = _drop_bot(slack, server, tmp_path, connections=1)
+    try:
+        server.drop(0)
+        dropped = time.monotonic()
+        command = server.send(_envelope("slash_commands", slash_command("/ipo", "seres", slack.response_url("drop-2"))))
+        server.wait_ack(command, timeout=10)
+        assert time.monotonic() - dropped < 10
+        server.wait_connections(2, timeout=1)
+        slack.wait_for("response/drop-2")
+    finally:
+        proc.stop()
