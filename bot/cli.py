@@ -196,8 +196,13 @@ def report(db: Path, since: str | None, limit: int, as_json: bool) -> None:
         window = parse_since(since) if since is not None else None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from None
+    from bot.app import StartupError
+
     settings = _settings(db=db)
-    result = open_records(settings).report(since=window, limit=limit)
+    try:
+        result = open_records(settings).report(since=window, limit=limit)
+    except StartupError as exc:  # a state store it cannot open (a newer factbot's, an unreachable one)
+        raise click.ClickException(str(exc)) from None
     facts = _voted_facts(settings, [i for d in result.downvoted for i in d.fact_ids])
     if as_json:
         data = result.to_json()
@@ -220,6 +225,46 @@ def _voted_facts(settings: Settings, ids: list[int]) -> dict[int, dict]:
         return facts_by_id(index, ids)
     finally:
         index.close()
+
+
+@main.command()
+@db_option
+@click.option("--index", "with_index", is_flag=True,
+              help="Also copy the index (DEST is then a folder): not needed to restore, it is rebuilt from the seeds.")
+@click.argument("dest", type=click.Path(path_type=Path))
+def backup(db: Path, with_index: bool, dest: Path) -> None:
+    """A consistent copy of the state store (votes, unanswered questions, claims), safe while factbot runs.
+
+    DEST is a file, or a folder that gets the state store's own file name. SQLite's online backup
+    API copies the database as of one moment. With DATABASE_URL the state store is PostgreSQL:
+    back it up with pg_dump (docs/operations.md).
+
+    \b
+        factbot backup /backups/factbot-$(date +%F).state.db
+        factbot backup --index /backups/$(date +%F)/
+    """
+    from bot.backup import BackupError, backup_sqlite
+    from store.state import state_url
+
+    settings = _settings(db=db)
+    if settings.database_url:
+        raise click.ClickException(
+            "the state store is PostgreSQL (DATABASE_URL): back it up with pg_dump, e.g."
+            " pg_dump --format=custom --file=factbot.dump \"$DATABASE_URL\" (see docs/operations.md)")
+    state = Path(state_url(None, settings.db_path).removeprefix("sqlite:///"))
+    if with_index or dest.is_dir() or str(dest).endswith("/"):
+        copies = [(state, dest / state.name)] + ([(settings.db_path, dest / settings.db_path.name)] if with_index else [])
+    else:
+        copies = [(state, dest)]
+    for source, target in copies:
+        if target.resolve() == source.resolve():
+            raise click.ClickException(f"{target} is the file being backed up: choose another DEST")
+        try:
+            copied = backup_sqlite(source, target)
+        except (BackupError, OSError) as exc:
+            raise click.ClickException(str(exc) if isinstance(exc, BackupError) else
+                                       f"cannot write {target}: {exc.strerror or exc}") from None
+        click.echo(f"backed up {copied.summary()}")
 
 
 # --- Slack run modes and the app manifest (bot/serve.py, bot/socket_mode.py, bot/shell.py, bot/manifest.py) ---
