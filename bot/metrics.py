@@ -32,7 +32,7 @@ import logging
 import time
 from typing import Any, Callable
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, disable_created_metrics
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
@@ -46,6 +46,7 @@ FAILURES = ("refused", "failed", "not_run")
 
 class Metrics:
     def __init__(self) -> None:
+        disable_created_metrics()  # no `_created` series beside every counter: nothing here reads them
         r = self.registry = CollectorRegistry()
         self.questions = Counter("factbot_questions", "Questions asked in Slack, by surface and outcome",
                                  ["surface", "outcome"], registry=r)
