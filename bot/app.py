@@ -6,6 +6,7 @@ import re
 import socket
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.error import HTTPError, URLError
 
@@ -99,6 +100,9 @@ class _ClientCarriesToken(logging.Filter):
         return "`token` will be unused" not in record.getMessage()
 
 
+LISTENER_THREADS = 100  # Bolt listeners at once, most of them waiting on Slack's API
+
+
 def create_app(settings: Settings, index: Any, *, client: WebClient | None = None, claims: Any = None,
                records: Any = None, metrics: Any = None) -> App:
     """The Bolt App for `settings`, answering from `index`; `claims` (claim(event_id) -> bool) decides
@@ -120,6 +124,10 @@ def create_app(settings: Settings, index: Any, *, client: WebClient | None = Non
         token_verification_enabled=True,
         # a request no listener took goes to on_error, whatever order the listeners were registered in
         raise_error_for_unhandled_request=True,
+        # a listener holds its thread until its answer is posted: while Slack's API is slow or rate
+        # limits, Bolt's default pool (CPUs + 4 threads) fills with answers and the next request's ack()
+        # waits behind them past Slack's 3 s (tests/bot/test_serve_hostile.py); threads start as needed
+        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="factbot-listener"),
     )
     bot = Factbot(index, settings, records=records if records is not None else open_records(settings), metrics=metrics)
     middleware.register(app, claims)

@@ -314,6 +314,27 @@ def test_slow_connections_are_closed_after_the_read_timeout(bot):
     assert all(READ_TIMEOUT - 0.5 <= t <= READ_TIMEOUT + 2.5 for t in closed_at.values()), closed_at
 
 
+def test_a_command_is_acked_within_a_second_while_slack_is_slow_to_take_20_answers(bot, slack):
+    """Slack's API slow (or rate limiting) holds the answers' threads; the acks must not wait for them."""
+    assert _command(bot, slack, "slow-warm")[0] == 200
+    slack.wait_for("response/slow-warm")
+    slack.slow("response/slow-slack", 5.0, times=20)
+    senders = [threading.Thread(target=_command, args=(bot, slack, "slow-slack"), daemon=True) for _ in range(20)]
+    for t in senders:
+        t.start()
+    try:
+        deadline = time.monotonic() + 4.0  # all 20 answers are being held by the stand-in
+        while len(slack.calls_to("response/slow-slack")) < 20:
+            assert time.monotonic() < deadline, f"{len(slack.calls_to('response/slow-slack'))} answers under way"
+            time.sleep(0.02)
+        status, took = _command(bot, slack, "while-slow")
+        assert status == 200 and took < 1.0, f"{status} after {took:.2f}s"
+    finally:
+        for t in senders:
+            t.join(timeout=15)
+    slack.wait_for("response/while-slow")
+
+
 def test_the_log_has_no_traceback_after_all_that(bot):
     output = bot.output()
     assert "Traceback" not in output
