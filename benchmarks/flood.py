@@ -413,8 +413,8 @@ def scenario_drops(work: Path, drops: int = 5) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("scenarios", nargs="*", default=["held", "huge", "drops", "quiet", "flood"],
-                        choices=["flood", "quiet", "held", "huge", "drops"])
+    parser.add_argument("scenarios", nargs="*", metavar="scenario",
+                        help="flood, quiet, held, huge, drops (default: all of them)")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the flood")
     parser.add_argument("--commands", type=float, default=10, help="signed slash commands per second")
     parser.add_argument("--events", type=float, default=5, help="signed events per second (each also retried)")
@@ -423,6 +423,10 @@ def main() -> int:
     parser.add_argument("--idle", type=int, default=300, help="half-request connections held during the flood")
     parser.add_argument("--json", type=Path, help="write the results here too")
     args = parser.parse_args()
+    args.scenarios = args.scenarios or ["held", "huge", "drops", "quiet", "flood"]
+    unknown = set(args.scenarios) - {"flood", "quiet", "held", "huge", "drops"}
+    if unknown:
+        parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
     results = {}
     for name in args.scenarios:
         with tempfile.TemporaryDirectory(prefix=f"factbot-flood-{name}-") as tmp:
