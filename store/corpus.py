@@ -1,38 +1,65 @@
-"""The corpus of record in the state store: the seed files themselves, and the versions of the corpus.
+"""The corpus of record in the state store: the seed files themselves, where each came from, every
+earlier version of each, and the versions of the corpus.
 
 Several replicas share one PostgreSQL database (store/state.py). A reload on any of them, from Slack
 or `factbot reload`, reads the seeds folder of the process doing it into `corpus_files` (name,
-bytes, hash, counts, who added it and when) and records a new row of `corpus_versions`; every
-replica then brings its own SQLite index up to that version from the stored files
-(store/replica.py), reading only the files whose hash its index does not hold yet.
+bytes, hash, counts, who added it and when, and its origin: the folder that put it there, or an
+upload) and records a new row of `corpus_versions`; every replica then brings its own SQLite index
+up to that version from the stored files (store/replica.py), reading only the files whose hash its
+index does not hold yet.
 
-    report, version = publish(state, SeedFolder("seeds"), actor="slack:U123")
+    report, version = publish(state, SeedFolder("seeds"), actor="slack:U123", folder="host:/app/seeds")
+    store_upload(state, "digest.txt", data, actor="slack:U123")    # an export shared with factbot
+    remove_file(state, "digest.txt", actor="slack:U123")           # only an admin's act removes an upload
+    restore_file(state, "digest.txt", actor="cli:ana", version=3)  # an earlier content back
     source = CorpusSource(state)        # a source of seed files for the local Reloader
 
-A reload follows the same rules as a reload of a local index: unchanged files (same hash) are
-skipped; a file that does not parse keeps the content stored before (so every replica keeps its
-facts) and is reported as failed; a new file of which some articles parse is stored (every replica
-indexes the same articles) and reported with its errors; a file no longer in the folder is removed;
-a reload that would empty the corpus is refused. Reloads are serialised across replicas by a
-transaction-level advisory lock, so a replica that dies mid-reload (SIGKILL) leaves no lock and no
-half-written corpus: PostgreSQL rolls its transaction back. The new version is announced with
-NOTIFY on the channel `factbot_corpus`, delivered when the transaction commits.
+What a reload keeps and removes: unchanged files (same hash) are skipped; a file that does not
+parse, or a new version of a stored file with any broken article, keeps the content stored before
+(so every replica keeps its facts) and is reported as failed; a new file of which some articles
+parse is stored (every replica indexes the same articles) and reported with its errors. A reload
+removes only the files *its own folder* put there (`folder`, the folder's identity: FACTBOT_SEEDS_ID,
+by default host:path) and that are gone from it; files of other replicas' folders and uploads stay.
+A folder file of the same name as an upload never replaces the upload. An upload stays until an
+admin removes it (`remove_file`). A reload that would empty the corpus of its own folder's files is
+refused. Every content replaced or removed goes to `corpus_history` (restore_file brings it back),
+and every change lands in `corpus_audit` with who and when.
+
+Reloads read and parse their files *before* taking the lock, so a file that never finishes reading
+(a FIFO, a hung mount) holds up only its own reload. Changes are serialised across replicas by a
+transaction-level advisory lock waited for at most `lock_wait` seconds (ReloadBusy after that), so a
+replica that dies mid-reload (SIGKILL) leaves no lock and no half-written corpus: PostgreSQL rolls
+its transaction back. The new version is announced with NOTIFY on the channel `factbot_corpus`,
+delivered when the transaction commits. The embedded SQLite store (no DATABASE_URL) holds the same
+tables; there `corpus_files` holds only the uploads (the seeds folder is read directly, see
+store/uploads.py), and transactions are serialised by SQLite's write lock.
 """
 from __future__ import annotations
 
 import json
+import socket
+import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
 
-from sqlalchemy import Column, Integer, LargeBinary, String, Table, Text, delete, func, select, text, update
+from sqlalchemy import (
+    Column, Connection, Float, Integer, LargeBinary, String, Table, Text, delete, func, select, text, update,
+)
+from sqlalchemy.exc import DBAPIError
 
 from store.index import FileReport, ReloadBusy, ReloadRefused
 from store.parse import parse_bytes
 from store.prepare import content_hash
-from store.state import State, metadata
+from store.state import State, add_column, metadata, migration
 
 CHANNEL = "factbot_corpus"
-RELOAD_LOCK = 0x66616375  # advisory lock key for reloads ("facu")
+RELOAD_LOCK = 0x66616375  # advisory lock key for reloads and every other change of the corpus ("facu")
+LOCK_WAIT = 5.0  # seconds a change waits for another one's lock before it says "busy"
+FOLDER, UPLOAD = "folder", "upload"  # a stored file's origin
+PENDING_TTL = 86_400.0  # seconds an upload waiting for its uploader's answer is kept
 
 corpus_files = Table(
     "corpus_files", metadata,
@@ -43,9 +70,54 @@ corpus_files = Table(
     Column("articles", Integer, nullable=False),
     Column("facts", Integer, nullable=False),
     Column("errors", Text, nullable=False),  # JSON list: errors of the articles that did not parse
-    Column("added_by", String(200), nullable=False),  # the reload's actor
+    Column("added_by", String(200), nullable=False),  # the reload's actor, or the uploader
     Column("added_at", String(32), nullable=False),
     Column("version", Integer, nullable=False),  # the corpus version that stored this content
+    Column("origin", String(16)),  # "folder" or "upload" (NULL: stored before origins were kept: a folder's)
+    Column("folder", String(1000)),  # for a folder's file: that folder's identity (NULL: not known)
+)
+
+# every content of a file that was replaced or removed, for restore_file
+corpus_history = Table(
+    "corpus_history", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(1000), nullable=False, index=True),
+    Column("version", Integer, nullable=False),  # the corpus version that had stored this content
+    Column("data", LargeBinary, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("articles", Integer, nullable=False),
+    Column("facts", Integer, nullable=False),
+    Column("errors", Text, nullable=False),
+    Column("origin", String(16)),
+    Column("folder", String(1000)),
+    Column("added_by", String(200), nullable=False),
+    Column("added_at", String(32), nullable=False),
+    Column("ended_at", String(32), nullable=False),
+    Column("ended_by", String(200), nullable=False),
+    Column("why", String(16), nullable=False),  # replaced | removed
+)
+
+# the audit trail of the corpus' files: one row per file added, replaced, removed or restored
+corpus_audit = Table(
+    "corpus_audit", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(32), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(16), nullable=False),  # added | replaced | removed | restored
+    Column("name", String(1000), nullable=False),
+    Column("version", Integer, nullable=False),  # the corpus version the change made
+    Column("detail", Text, nullable=False),
+)
+
+# an upload under a name already stored, waiting for its uploader's answer (Replace / Keep both / Cancel)
+pending_uploads = Table(
+    "pending_uploads", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(1000), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("user_id", String(200), nullable=False),
+    Column("at", Float, nullable=False),  # seconds since the epoch
 )
 
 corpus_versions = Table(
@@ -59,11 +131,23 @@ corpus_versions = Table(
 )
 
 
+@migration(2, "corpus_files.origin, corpus_files.folder")
+def _origins(conn: Connection) -> None:
+    add_column(conn, "corpus_files", Column("origin", String(16)))
+    add_column(conn, "corpus_files", Column("folder", String(1000)))
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 digest = content_hash  # a file's hash, as the index stores it (the Reloader compares the two)
+
+
+def folder_id(root: Path | str, name: str | None = None) -> str:
+    """The identity of a seeds folder in the corpus: `name` (FACTBOT_SEEDS_ID) when given, else
+    this host's name and the folder's absolute path."""
+    return name or f"{socket.gethostname()}:{Path(root).resolve()}"
 
 
 def current_version(state: State) -> int:
@@ -74,7 +158,7 @@ def current_version(state: State) -> int:
 
 @dataclass
 class Published:
-    """What a reload stored: the per-file reports and the corpus version the replicas must reach."""
+    """What a change stored: the per-file reports and the corpus version the replicas must reach."""
 
     files: list[FileReport]
     removed: list[str]
@@ -82,78 +166,310 @@ class Published:
     changed: bool
 
 
-def publish(state: State, source, actor: str, wait: bool = False, only_if_empty: bool = False) -> Published:
-    """Read `source` (store.index.SeedFolder or alike) into the corpus, as one transaction.
-
-    Raises ReloadBusy when another replica's reload holds the lock (unless `wait`), ReloadRefused
-    when the reload would empty the corpus, store.state.StateUnavailable when the store is down.
-    `only_if_empty`: import only into an empty corpus (the first replica's startup), else do nothing.
-    """
+@contextmanager
+def locked(state: State, wait: bool = True, lock_wait: float = LOCK_WAIT) -> Iterator[Connection]:
+    """One transaction holding the corpus lock; ReloadBusy when another holds it (at once unless
+    `wait`, else after `lock_wait` seconds: PostgreSQL's lock_timeout)."""
     with state.begin() as conn:
         if state.shared:
-            lock = func.pg_advisory_xact_lock if wait else func.pg_try_advisory_xact_lock
-            if conn.execute(select(lock(RELOAD_LOCK))).scalar() is False:
+            if wait:
+                conn.execute(text(f"SET LOCAL lock_timeout = {max(1, int(lock_wait * 1000))}"))
+                try:
+                    conn.execute(select(func.pg_advisory_xact_lock(RELOAD_LOCK)))
+                except DBAPIError as exc:
+                    if getattr(getattr(exc, "orig", None), "sqlstate", None) == "55P03":  # lock_not_available
+                        raise ReloadBusy("a reload or another change of the corpus is running (on this or"
+                                         " another replica)") from None
+                    raise
+            elif conn.execute(select(func.pg_try_advisory_xact_lock(RELOAD_LOCK))).scalar() is False:
                 raise ReloadBusy("a reload is already running (on this or another replica)")
-        version = int(conn.execute(select(func.coalesce(func.max(corpus_versions.c.version), 0))).scalar_one())
+        yield conn
+
+
+def _version(conn: Connection) -> int:
+    return int(conn.execute(select(func.coalesce(func.max(corpus_versions.c.version), 0))).scalar_one())
+
+
+def _new_version(state: State, conn: Connection, version: int, actor: str, loaded: int, removed: int) -> None:
+    stored = conn.execute(select(func.count()).select_from(corpus_files)).scalar_one()
+    conn.execute(corpus_versions.insert().values(version=version, at=_now(), actor=actor, files=stored,
+                                                 loaded=loaded, removed=removed))
+    if state.shared:
+        conn.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": str(version)})
+
+
+def _archive(conn: Connection, name: str, actor: str, why: str) -> bool:
+    """The stored content of `name` into corpus_history; False when nothing is stored under it."""
+    row = conn.execute(select(corpus_files).where(corpus_files.c.name == name)).mappings().first()
+    if row is None:
+        return False
+    conn.execute(corpus_history.insert().values(**dict(row), ended_at=_now(), ended_by=actor, why=why))
+    return True
+
+
+def _audit(conn: Connection, actor: str, action: str, name: str, version: int, detail: str = "") -> None:
+    conn.execute(corpus_audit.insert().values(at=_now(), actor=actor, action=action, name=name, version=version,
+                                              detail=detail))
+
+
+@dataclass
+class _Read:
+    name: str
+    data: bytes | None  # None: unchanged, or unreadable (error)
+    hash: str | None
+    error: str | None = None
+    parsed: object = None
+
+
+def publish(state: State, source, actor: str, wait: bool = False, only_if_empty: bool = False,
+            folder: str | None = None, lock_wait: float = LOCK_WAIT) -> Published:
+    """Read `source` (store.index.SeedFolder or alike) into the corpus, as one transaction.
+
+    `folder`: the folder's identity (default: folder_id of source.root). Every file is read, hashed
+    and parsed before the lock is taken. Raises ReloadBusy when another change holds the lock (at
+    once unless `wait`; after `lock_wait` seconds otherwise), ReloadRefused when the reload would
+    empty the corpus of this folder's files, store.state.StateUnavailable when the store is down.
+    `only_if_empty`: import only into an empty corpus (the first replica's startup), else do nothing.
+    """
+    folder = folder or folder_id(getattr(source, "root", "."))
+    with state.begin() as conn:  # what is stored now, to read and parse only what changed (no lock)
+        if only_if_empty and _version(conn):
+            return Published([], [], _version(conn), False)
+        hashes = dict(conn.execute(select(corpus_files.c.name, corpus_files.c.hash)).all())
+    listing = source.files()
+    if not listing:
+        raise ReloadRefused(source.why_empty() + "; the corpus is unchanged")
+    reads: list[_Read] = []
+    for name, _size in listing:
+        try:
+            data = source.read(name)
+        except OSError as exc:  # the stored content stays, as for any failed file
+            reads.append(_Read(name, None, None, f"{name}: cannot read file: {exc.strerror or exc}"))
+            continue
+        h = digest(data)
+        if hashes.get(name) == h:
+            reads.append(_Read(name, None, h))
+            continue
+        reads.append(_Read(name, data, h, parsed=parse_bytes(data, name)))
+    with locked(state, wait, lock_wait) as conn:
+        version = _version(conn)
         if only_if_empty and version:
             return Published([], [], version, False)
         known = {r.name: r for r in conn.execute(select(
             corpus_files.c.name, corpus_files.c.hash, corpus_files.c.articles, corpus_files.c.facts,
-            corpus_files.c.errors))}
-        listing = source.files()
-        if not listing:
-            raise ReloadRefused(source.why_empty() + "; the corpus is unchanged")
-        names = {name for name, _ in listing}
-        holding = [name for name, row in known.items() if row.facts]
+            corpus_files.c.errors, corpus_files.c.origin, corpus_files.c.folder))}
+        names = {r.name for r in reads}
+        own = {name for name, row in known.items() if (row.origin or FOLDER) == FOLDER and row.folder == folder}
+        holding = [name for name in own if known[name].facts]
         if holding and not names.intersection(holding):
             raise ReloadRefused(
-                f"every file the corpus holds ({len(holding)}) is missing from the seeds, so the reload"
-                " would remove them all; the corpus is unchanged")
+                f"every file the corpus holds from this seeds folder ({len(holding)}) is missing from it, so the"
+                " reload would remove them all; the corpus is unchanged")
         new_version = version + 1
         reports: list[FileReport] = []
         writes: list[dict] = []
-        for name, _size in listing:
-            row = known.get(name)
+        for read in reads:
+            name, row = read.name, known.get(read.name)
             kept = (row.articles, row.facts) if row else (0, 0)
-            try:
-                data = source.read(name)
-            except OSError as exc:  # the stored content stays, as for any failed file
-                reports.append(FileReport(name, *kept, "failed", [f"{name}: cannot read file: {exc.strerror or exc}"]))
+            if read.error:
+                reports.append(FileReport(name, *kept, "failed", [read.error]))
                 continue
-            h = digest(data)
-            if row and row.hash == h:
+            if row is not None and row.origin == UPLOAD:  # an upload of that name stays until an admin removes it
                 stored_errors = json.loads(row.errors)
                 reports.append(FileReport(name, row.articles, row.facts, "failed" if stored_errors else "unchanged",
                                           stored_errors))
                 continue
-            result = parse_bytes(data, name)
+            if row and row.hash == read.hash:
+                stored_errors = json.loads(row.errors)
+                reports.append(FileReport(name, row.articles, row.facts, "failed" if stored_errors else "unchanged",
+                                          stored_errors))
+                continue
+            if read.data is None:  # unchanged when read, changed by another change since: read again
+                try:
+                    read.data = source.read(name)
+                except OSError as exc:
+                    reports.append(FileReport(name, *kept, "failed", [f"{name}: cannot read file: {exc}"]))
+                    continue
+                read.hash = digest(read.data)
+            result = read.parsed if read.parsed is not None else parse_bytes(read.data, name)
             errors = [str(e) for e in result.errors]
             if not result.articles or (errors and row):
                 # the content stored before (if any) stays until the file is fixed or removed
                 reports.append(FileReport(name, *kept, "failed", errors or [f"{name}: no articles found"]))
                 continue
             facts = sum(len(a.facts) for a in result.articles)
-            writes.append(dict(name=name, data=data, hash=h, size=len(data), articles=len(result.articles),
-                               facts=facts, errors=json.dumps(errors, ensure_ascii=False), added_by=actor,
-                               added_at=_now(), version=new_version))
+            writes.append(dict(name=name, data=read.data, hash=read.hash, size=len(read.data),
+                               articles=len(result.articles), facts=facts,
+                               errors=json.dumps(errors, ensure_ascii=False), added_by=actor, added_at=_now(),
+                               version=new_version, origin=FOLDER, folder=folder))
             reports.append(FileReport(name, len(result.articles), facts, "failed" if errors else "loaded", errors))
-        removed = sorted(set(known) - names)
+        removed = sorted(own - names)
         if not (writes or removed):
             return Published(reports, removed, version, False)
+        for name in removed:
+            _archive(conn, name, actor, "removed")
+            _audit(conn, actor, "removed", name, new_version, f"gone from the seeds folder {folder}")
         if removed:
             conn.execute(delete(corpus_files).where(corpus_files.c.name.in_(removed)))
         for row in writes:
             if row["name"] in known:
+                _archive(conn, row["name"], actor, "replaced")
                 conn.execute(update(corpus_files).where(corpus_files.c.name == row["name"]).values(**row))
+                _audit(conn, actor, "replaced", row["name"], new_version, f"from the seeds folder {folder}")
             else:
                 conn.execute(corpus_files.insert().values(**row))
-        stored = conn.execute(select(func.count()).select_from(corpus_files)).scalar_one()
-        conn.execute(corpus_versions.insert().values(version=new_version, at=_now(), actor=actor, files=stored,
-                                                     loaded=len(writes), removed=len(removed)))
-        if state.shared:
-            conn.execute(text("SELECT pg_notify(:channel, :payload)"),
-                         {"channel": CHANNEL, "payload": str(new_version)})
+                _audit(conn, actor, "added", row["name"], new_version, f"from the seeds folder {folder}")
+        _new_version(state, conn, new_version, actor, len(writes), len(removed))
         return Published(reports, removed, new_version, True)
+
+
+# -- uploads, removals, restores: an admin's acts on one file --------------------------------------
+
+
+class NameTaken(Exception):
+    """A file of that name is stored already: the uploader chooses Replace, Keep both or Cancel."""
+
+
+class NotStored(Exception):
+    """No file of that name (or no such earlier version) in the corpus."""
+
+
+def stored_file(state: State, name: str) -> dict | None:
+    """The stored file's row without its bytes (origin, who added it, when, counts), or None."""
+    with state.begin() as conn:
+        row = conn.execute(select(*[c for c in corpus_files.c if c.name != "data"])
+                           .where(corpus_files.c.name == name)).mappings().first()
+    return dict(row) if row else None
+
+
+def list_files(state: State, origin: str | None = None) -> list[dict]:
+    """Every stored file (of `origin` when given) without its bytes, by name."""
+    stmt = select(*[c for c in corpus_files.c if c.name != "data"]).order_by(corpus_files.c.name)
+    if origin == FOLDER:
+        stmt = stmt.where((corpus_files.c.origin == FOLDER) | corpus_files.c.origin.is_(None))
+    elif origin is not None:
+        stmt = stmt.where(corpus_files.c.origin == origin)
+    with state.begin() as conn:
+        return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def free_name(state: State, name: str) -> str:
+    """`name`, or the first of "stem (2).ext", "stem (3).ext"… not stored yet (Keep both)."""
+    stem, dot, ext = name.rpartition(".") if "." in name else (name, "", "")
+    with state.begin() as conn:
+        taken = set(conn.execute(select(corpus_files.c.name)).scalars())
+    n = 1
+    candidate = name
+    while candidate in taken:
+        n += 1
+        candidate = f"{stem} ({n}){dot}{ext}"
+    return candidate
+
+
+def store_upload(state: State, name: str, data: bytes, actor: str, replace: bool = False,
+                 lock_wait: float = LOCK_WAIT) -> Published:
+    """Store an uploaded export under `name` (checked whole by the caller: store.uploads.check_export),
+    as an upload that stays until an admin removes it. Raises NameTaken when a file of that name is
+    stored and not `replace`; the replaced content goes to the history."""
+    result = parse_bytes(data, name)
+    errors = [str(e) for e in result.errors]
+    if not result.articles or errors:
+        raise ValueError(f"{name} does not parse whole; check it with store.uploads.check_export first")
+    facts = sum(len(a.facts) for a in result.articles)
+    with locked(state, True, lock_wait) as conn:
+        exists = conn.execute(select(corpus_files.c.hash).where(corpus_files.c.name == name)).scalar()
+        if exists is not None and not replace:
+            raise NameTaken(name)
+        version = _version(conn) + 1
+        row = dict(name=name, data=data, hash=digest(data), size=len(data), articles=len(result.articles),
+                   facts=facts, errors="[]", added_by=actor, added_at=_now(), version=version, origin=UPLOAD,
+                   folder=None)
+        if exists is not None:
+            _archive(conn, name, actor, "replaced")
+            conn.execute(update(corpus_files).where(corpus_files.c.name == name).values(**row))
+            _audit(conn, actor, "replaced", name, version, "uploaded")
+        else:
+            conn.execute(corpus_files.insert().values(**row))
+            _audit(conn, actor, "added", name, version, "uploaded")
+        _new_version(state, conn, version, actor, 1, 0)
+    return Published([FileReport(name, len(result.articles), facts, "loaded")], [], version, True)
+
+
+def remove_file(state: State, name: str, actor: str, lock_wait: float = LOCK_WAIT) -> Published:
+    """An admin removes `name` from the corpus (its content stays in the history); NotStored when
+    there is no such file. A folder's file comes back at that folder's next reload unless it is
+    deleted from the folder too."""
+    with locked(state, True, lock_wait) as conn:
+        version = _version(conn) + 1
+        if not _archive(conn, name, actor, "removed"):
+            raise NotStored(f"no file named {name} in the corpus")
+        conn.execute(delete(corpus_files).where(corpus_files.c.name == name))
+        _audit(conn, actor, "removed", name, version, "removed by an admin")
+        _new_version(state, conn, version, actor, 0, 1)
+    return Published([], [name], version, True)
+
+
+def history(state: State, name: str) -> list[dict]:
+    """The earlier contents of `name`, oldest first, without their bytes: version (the corpus
+    version that had stored it), who added it and when, why it ended (replaced, removed)."""
+    cols = [c for c in corpus_history.c if c.name != "data"]
+    with state.begin() as conn:
+        return [dict(r) for r in conn.execute(select(*cols).where(corpus_history.c.name == name)
+                                              .order_by(corpus_history.c.id)).mappings()]
+
+
+def restore_file(state: State, name: str, actor: str, version: int | None = None,
+                 lock_wait: float = LOCK_WAIT) -> Published:
+    """Bring back an earlier content of `name` from the history (the newest one, or the one the
+    corpus stored at `version`), as an upload; the content it replaces goes to the history."""
+    with locked(state, True, lock_wait) as conn:
+        stmt = select(corpus_history).where(corpus_history.c.name == name)
+        if version is not None:
+            stmt = stmt.where(corpus_history.c.version == version)
+        old = conn.execute(stmt.order_by(corpus_history.c.id.desc()).limit(1)).mappings().first()
+        if old is None:
+            raise NotStored(f"no earlier version of {name}" + (f" stored at version {version}" if version else ""))
+        new_version = _version(conn) + 1
+        row = dict(name=name, data=bytes(old["data"]), hash=old["hash"], size=old["size"], articles=old["articles"],
+                   facts=old["facts"], errors=old["errors"], added_by=actor, added_at=_now(), version=new_version,
+                   origin=UPLOAD, folder=None)
+        if _archive(conn, name, actor, "replaced"):
+            conn.execute(update(corpus_files).where(corpus_files.c.name == name).values(**row))
+        else:
+            conn.execute(corpus_files.insert().values(**row))
+        _audit(conn, actor, "restored", name, new_version, f"the content stored at version {old['version']}")
+        _new_version(state, conn, new_version, actor, 1, 0)
+    return Published([FileReport(name, old["articles"], old["facts"], "loaded")], [], new_version, True)
+
+
+def audit(state: State, limit: int = 50) -> list[dict]:
+    """The corpus' audit trail, newest first."""
+    with state.begin() as conn:
+        return [dict(r) for r in conn.execute(select(corpus_audit).order_by(corpus_audit.c.id.desc())
+                                              .limit(limit)).mappings()]
+
+
+def hold_upload(state: State, name: str, data: bytes, user: str, now: float | None = None) -> str:
+    """Keep an upload whose name is taken until its uploader answers; its id (for the buttons)."""
+    import time
+
+    now = time.time() if now is None else now
+    pending = uuid.uuid4().hex
+    with state.begin() as conn:
+        conn.execute(delete(pending_uploads).where(pending_uploads.c.at < now - PENDING_TTL))
+        conn.execute(pending_uploads.insert().values(id=pending, name=name, data=data, user_id=user, at=now))
+    return pending
+
+
+def take_upload(state: State, pending: str, user: str) -> tuple[str, bytes] | None:
+    """The held upload (name, bytes), deleted from the table; None when it is gone, or not `user`'s."""
+    with state.begin() as conn:
+        row = conn.execute(select(pending_uploads).where(pending_uploads.c.id == pending,
+                                                         pending_uploads.c.user_id == user)).first()
+        if row is None:
+            return None
+        conn.execute(delete(pending_uploads).where(pending_uploads.c.id == pending))
+    return row.name, bytes(row.data)
 
 
 class CorpusSource:

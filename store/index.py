@@ -927,11 +927,15 @@ class Index:
 
     # writing ------------------------------------------------------------------------------
     def reload(self, actor: str = "cli", wait: bool = True, progress=None, source=None) -> ReloadReport:
-        """Re-read the seeds folder, or `source` (a SeedFolder or alike, such as the corpus of
-        record of store/corpus.py), unchanged files skipped by content hash, atomically."""
+        """Re-read the seeds folder and the uploads kept beside the index (store.uploads.local_source),
+        or `source` (a SeedFolder or alike, such as the corpus of record of store/corpus.py),
+        unchanged files skipped by content hash, atomically."""
         with _ReloadLock(self.db_path, wait):
-            return Reloader(self.db_path, source if source is not None else self.seeds, actor, progress,
-                            workers=self.workers).run()
+            if source is None:
+                from store.uploads import local_source
+
+                source = local_source(self.seeds, self.db_path)
+            return Reloader(self.db_path, source, actor, progress, workers=self.workers).run()
 
     # reading ------------------------------------------------------------------------------
     def searcher(self):

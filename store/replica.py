@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
-from store.corpus import CHANNEL, CorpusSource, current_version, publish
+from store.corpus import LOCK_WAIT, CHANNEL, CorpusSource, current_version, folder_id, publish
 from store.index import Index, ReloadReport, SeedFolder
 from store.state import State, StateError, StateUnavailable, is_connection_error, unavailable
 
@@ -39,11 +39,14 @@ log = logging.getLogger("factbot.replica")
 class Replica:
     """An Index for reading, the shared corpus for reloads; safe to share between threads."""
 
-    def __init__(self, index: Index, state: State, seeds: Path | str, poll: float = 2.0):
+    def __init__(self, index: Index, state: State, seeds: Path | str, poll: float = 2.0, folder: str | None = None,
+                 lock_wait: float = LOCK_WAIT):
         self.index = index
         self.state = state
         self.seeds = Path(seeds)
         self.poll = poll
+        self.folder = folder_id(self.seeds, folder)  # this seeds folder's identity in the corpus
+        self.lock_wait = lock_wait  # seconds a reload waits for another one's lock before "busy"
         self.version: int | None = None  # the corpus version the local index holds (None: not known yet)
         self._ready = threading.Event()
         self._sync_lock = threading.Lock()
@@ -78,14 +81,16 @@ class Replica:
     # -- reloads --
 
     def reload(self, actor: str = "cli", wait: bool = False, progress: Any = None) -> ReloadReport:
-        """This process's seeds folder into the corpus, then the local index to the new version.
+        """This process's seeds folder into the corpus (its files read and parsed before the lock;
+        `wait`: the lock waited for at most `lock_wait` seconds), then the local index to the new version.
 
         Raises ReloadBusy (another replica is reloading), ReloadRefused (the reload would empty the
         corpus) or StateUnavailable (PostgreSQL does not answer); in each case nothing changed.
         """
         started = time.perf_counter()
         self._prepare()
-        published = publish(self.state, SeedFolder(self.seeds), actor, wait=wait)
+        published = publish(self.state, SeedFolder(self.seeds), actor, wait=wait, folder=self.folder,
+                            lock_wait=self.lock_wait)
         self.sync(progress=progress)
         articles, facts = self.index.counts()
         report = ReloadReport(articles, facts, published.files, actor=actor, removed=published.removed)
@@ -111,7 +116,8 @@ class Replica:
             imported = None
             if source.version == 0:  # nothing imported yet: the first replica imports its seeds folder
                 started = time.perf_counter()
-                imported = publish(self.state, SeedFolder(self.seeds), "startup", wait=True, only_if_empty=True)
+                imported = publish(self.state, SeedFolder(self.seeds), "startup", wait=True, only_if_empty=True,
+                                   folder=self.folder, lock_wait=3600.0)
                 source = CorpusSource(self.state)
             if source.version != self.version or not self.index.db_path.exists():
                 before = self.version

@@ -129,8 +129,9 @@ def state_url(database_url: str | None, index_path: Path | str) -> str:
     """DATABASE_URL when set, else the embedded SQLite file beside the index."""
     if database_url:
         return database_url
-    index_path = Path(index_path)
-    return f"sqlite:///{index_path.with_name(index_path.stem + '.state.db')}"
+    from store.uploads import embedded_state_path
+
+    return f"sqlite:///{embedded_state_path(index_path)}"
 
 
 def _engine(url: str) -> Engine:

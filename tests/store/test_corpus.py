@@ -87,11 +87,14 @@ def test_a_reload_that_would_empty_the_corpus_is_refused(store, tmp_path):
     publish(store, SeedFolder(seeds), "cli")
     with pytest.raises(ReloadRefused, match="the corpus is unchanged"):
         publish(store, SeedFolder(tmp_path / "missing"), "cli")
+    (seeds / SEED.name).rename(seeds / "renamed.txt")  # every file this folder put there gone at once
+    with pytest.raises(ReloadRefused, match="every file the corpus holds"):
+        publish(store, SeedFolder(seeds), "cli")
+    assert current_version(store) == 1
+    # another folder (another replica's) without that file removes nothing: it never put it there
     other = _seeds(tmp_path / "other")
     (other / SEED.name).rename(other / "renamed.txt")
-    with pytest.raises(ReloadRefused, match="every file the corpus holds"):
-        publish(store, SeedFolder(other), "cli")
-    assert current_version(store) == 1
+    assert publish(store, SeedFolder(other), "cli").removed == []
 
 
 def test_reloads_are_serialised_across_replicas_by_an_advisory_lock(pg, tmp_path):
@@ -224,3 +227,85 @@ def test_a_lost_notification_is_made_up_for_by_polling(pg, database_url, tmp_pat
     finally:
         b.stop()
         b_state.close()
+
+
+def test_an_upload_survives_every_folders_reload_until_an_admin_removes_it(store, tmp_path):
+    from store.corpus import audit, history, remove_file, restore_file, store_upload
+
+    a, b = _seeds(tmp_path / "a"), _seeds(tmp_path / "b")
+    publish(store, SeedFolder(a), "startup", folder="a")
+    store_upload(store, "050_up.txt", NEW.encode(), "slack:UADMIN")
+    (a / "030_only_a.txt").write_text(NEW2, "utf-8")
+    publish(store, SeedFolder(a), "cli", folder="a")
+    # B's folder holds neither the upload nor A's new file: its reload removes neither
+    result = publish(store, SeedFolder(b), "slack:UB", folder="b")
+    assert result.removed == []
+    stored = {f["name"]: f for f in _files(store)}
+    assert set(stored) == {SEED.name, "030_only_a.txt", "050_up.txt"}
+    assert (stored["050_up.txt"]["origin"], stored["050_up.txt"]["added_by"]) == ("upload", "slack:UADMIN")
+    assert (stored["030_only_a.txt"]["origin"], stored["030_only_a.txt"]["folder"]) == ("folder", "a")
+    # A's own file gone from A's folder goes; the upload stays whatever any folder holds
+    (a / "030_only_a.txt").unlink()
+    assert publish(store, SeedFolder(a), "cli:ana", folder="a").removed == ["030_only_a.txt"]
+    assert {f["name"] for f in _files(store)} == {SEED.name, "050_up.txt"}
+    removed = remove_file(store, "050_up.txt", "cli:root")
+    assert removed.removed == ["050_up.txt"] and {f["name"] for f in _files(store)} == {SEED.name}
+    trail = [(r["action"], r["name"], r["actor"]) for r in audit(store)]
+    assert trail[:2] == [("removed", "050_up.txt", "cli:root"), ("removed", "030_only_a.txt", "cli:ana")]
+    assert all(r["at"].endswith("Z") for r in audit(store))
+    # removed, not lost: its content is in the history and comes back
+    assert [h["why"] for h in history(store, "050_up.txt")] == ["removed"]
+    restore_file(store, "050_up.txt", "cli:root")
+    with store.begin() as conn:
+        data = conn.execute(select(corpus_files.c.data).where(corpus_files.c.name == "050_up.txt")).scalar_one()
+    assert bytes(data) == NEW.encode()
+
+
+def test_an_upload_under_a_taken_name_is_refused_unless_replacing_and_any_version_restores(store, tmp_path):
+    from store.corpus import NameTaken, NotStored, free_name, history, restore_file, store_upload
+
+    seeds = _seeds(tmp_path / "seeds")
+    publish(store, SeedFolder(seeds), "startup", folder="a")
+    with pytest.raises(NameTaken):
+        store_upload(store, SEED.name, NEW.encode(), "slack:U1")
+    assert free_name(store, SEED.name) == SEED.name.replace(".txt", " (2).txt")
+    original = (seeds / SEED.name).read_bytes()
+    first = store_upload(store, SEED.name, NEW.encode(), "slack:U1", replace=True)
+    store_upload(store, SEED.name, NEW2.encode(), "slack:U1", replace=True)
+    assert [h["version"] for h in history(store, SEED.name)] == [1, first.version]
+    # a folder's reload never overwrites the upload that replaced its file
+    assert not publish(store, SeedFolder(seeds), "cli", folder="a").changed
+    restore_file(store, SEED.name, "cli:root", version=1)
+    with store.begin() as conn:
+        data = conn.execute(select(corpus_files.c.data).where(corpus_files.c.name == SEED.name)).scalar_one()
+    assert bytes(data) == original
+    with pytest.raises(NotStored):
+        restore_file(store, SEED.name, "cli:root", version=99)
+
+
+def _files(store):
+    from store.corpus import list_files
+
+    return list_files(store)
+
+
+def test_a_new_version_with_a_broken_article_keeps_the_stored_one_through_two_replicas(pg, tmp_path):
+    good = NEW
+    half_broken = NEW2 + "第二篇文章\nCore Insights - This article has no source and date line [1].\n"
+    a = _seeds(tmp_path / "a", ("030_new.txt", good))
+    b = _seeds(tmp_path / "b")
+    ra = Replica(Index(tmp_path / "a.db", seeds=a), pg, a, folder="a")
+    rb = Replica(Index(tmp_path / "b.db", seeds=b), pg, b, folder="b")
+    ra.sync(), rb.sync()
+    ra.reload("cli")
+    (a / "030_new.txt").write_text(half_broken, "utf-8")
+    report = ra.reload("cli")
+    assert [f.status for f in report.files if f.path == "030_new.txt"] == ["failed"]
+    rb.reload("cli")  # B's folder lacks the file: it stays
+    rb.sync()
+    for replica in (ra, rb):
+        assert any("Hungarian battery plant" in t for t in _texts(replica, "hungarian battery plant"))
+        assert not any("Debrecen gigafactory" in t for t in _texts(replica, "debrecen gigafactory"))
+    with pg.begin() as conn:
+        data = conn.execute(select(corpus_files.c.data).where(corpus_files.c.name == "030_new.txt")).scalar_one()
+    assert bytes(data) == good.encode()
