@@ -18,7 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 
 from bot.config import Settings
-from handlers import actions, commands, events, feedback, home, middleware, shortcuts
+from handlers import actions, commands, events, feedback, home, middleware, shortcuts, uploads
 from handlers.core import Factbot
 from handlers.delivery import error_code
 
@@ -104,7 +104,7 @@ LISTENER_THREADS = 100  # Bolt listeners at once, most of them waiting on Slack'
 
 
 def create_app(settings: Settings, index: Any, *, client: WebClient | None = None, claims: Any = None,
-               records: Any = None, metrics: Any = None) -> App:
+               records: Any = None, metrics: Any = None, state: Any = None) -> App:
     """The Bolt App for `settings`, answering from `index`; `claims` (claim(event_id) -> bool) decides
     which events to answer (default: this process's own set of event_ids seen); `records`
     (store.records.Records) keeps unanswered questions and votes (opened from the settings when not given);
@@ -130,6 +130,8 @@ def create_app(settings: Settings, index: Any, *, client: WebClient | None = Non
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="factbot-listener"),
     )
     bot = Factbot(index, settings, records=records if records is not None else open_records(settings), metrics=metrics)
+    # the corpus' state store, for uploads and removals: the replica's, else the embedded one
+    bot.state = state if state is not None else (getattr(index, "state", None) or open_state(settings))
     middleware.register(app, claims)
     commands.register(app, bot)
     events.register(app, bot)
@@ -137,6 +139,7 @@ def create_app(settings: Settings, index: Any, *, client: WebClient | None = Non
     feedback.register(app, bot)
     shortcuts.register(app, bot)
     home.register(app, bot)
+    uploads.register(app, bot)
 
     @app.error
     def on_error(error: Exception, body: Any, client: WebClient, logger: logging.Logger) -> BoltResponse | None:
@@ -290,7 +293,7 @@ def boot(settings: Settings, *required: str, metrics: Any = None) -> tuple[App, 
     records = open_records(settings, state)
     index = open_index(settings, state)
     try:
-        app = create_app(settings, index, claims=claims, records=records, metrics=metrics)
+        app = create_app(settings, index, claims=claims, records=records, metrics=metrics, state=state)
     except (BoltError, SlackApiError) as exc:
         reason = error_code(exc) or type(exc).__name__
         raise StartupError(f"Slack did not accept SLACK_BOT_TOKEN (auth.test at {settings.slack_api_url}: {reason})") from None

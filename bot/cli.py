@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import getpass
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -19,6 +20,19 @@ def _settings(**options: object) -> Settings:
         return Settings.from_env(**options)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _check_db(path: Path, write: bool = True, label: str = "--db") -> None:
+    """A one-line error, before anything is opened, for a database path that cannot work: one under
+    a regular file, or (`write`: it may have to be built, locked or written beside) in a folder
+    this process cannot write."""
+    for folder in path.parents:
+        if folder.exists() or folder.is_symlink():
+            if not folder.is_dir():
+                raise click.ClickException(f"{label} {path}: {folder} is a file, not a folder")
+            if write and not os.access(folder, os.W_OK | os.X_OK):
+                raise click.ClickException(f"{label} {path}: the folder {folder} is not writable")
+            return
 
 
 def _cli_actor() -> str:
@@ -97,16 +111,145 @@ def reload(seeds: Path, db: Path, as_json: bool) -> None:
     from store import Index
 
     settings = _settings(seeds=seeds, db=db)
+    _check_db(settings.db_path)
     index = Index(settings.db_path, seeds=settings.seeds, workers=settings.reload_workers)
     if settings.database_url:  # replicas: the seeds go into the shared corpus, every replica follows
         index = _replica(settings.database_url, index, settings.seeds)
     with _refusal():
         report = index.reload(actor=_cli_actor(), wait=True, progress=_progress(as_json))
+    from store.index import SeedFolder
+
+    others = SeedFolder(settings.seeds).ignored()
+    if others:
+        shown = ", ".join(others[:10]) + (f" and {len(others) - 10} more" if len(others) > 10 else "")
+        click.echo(f"note: not exports, so not read (only *.txt files are): {shown}", err=True)
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False))
     else:
         click.echo(report.render())
     sys.exit(0 if report.ok else 1)
+
+
+def _last_reload_id(db: Path) -> int | None:
+    """The newest audit row of an index file (None: no index, or none readable): a build that
+    `Index.open` runs adds one."""
+    import sqlite3
+
+    if not db.exists():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+        try:
+            return conn.execute("SELECT max(id) FROM reloads").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+
+
+def _say_what_the_build_left_out(index, seeds: Path, before: int | None) -> None:
+    """After `ask` opened the index: the files its build (if it ran one) could not load, on stderr;
+    an index with no facts at all is an error (exit 1), since no question can be answered."""
+    rows = index.reloads(1)
+    built = rows and rows[0]["id"] != before
+    if built and rows[0]["failed"]:
+        row = rows[0]
+        total = row["loaded"] + row["unchanged"] + row["failed"]
+        click.echo(f"warning: {row['failed']} of {total} seed file{'s' if total != 1 else ''} failed to load:", err=True)
+        for error in json.loads(row["errors"] or "[]"):
+            click.echo(f"  {error}", err=True)
+    if index.counts()[1] == 0:
+        if built:
+            raise click.ClickException(f"no facts were indexed from {seeds}: every seed file failed (above);"
+                                       " fix them and run `factbot reload`")
+        click.echo(f"warning: the index {index.db_path} holds no facts; run `factbot reload`", err=True)
+
+
+def _corpus_change(settings: Settings, change, actor: str) -> None:
+    """Run `change(state)` (store.corpus: remove_file, restore_file) on the corpus' state store, then
+    bring the local index along: without DATABASE_URL this process reloads it; with it, every
+    replica follows the new corpus version by itself."""
+    from bot.app import StartupError, open_state
+    from store import Index, ReloadBusy
+    from store.corpus import NotStored
+
+    try:
+        state = open_state(settings)
+    except StartupError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        with _refusal():
+            try:
+                published = change(state)
+            except NotStored as exc:
+                raise click.ClickException(str(exc)) from None
+            except ReloadBusy as exc:
+                raise click.ClickException(f"not done: {exc}; try again in a moment") from None
+            click.echo(f"corpus version {published.version}")
+            if not settings.database_url and settings.db_path.exists():
+                report = Index(settings.db_path, seeds=settings.seeds, workers=settings.reload_workers).reload(
+                    actor=actor, wait=True)
+                click.echo(report.render())
+    finally:
+        state.close()
+
+
+@main.command()
+@seeds_option
+@db_option
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.argument("name")
+def remove(seeds: Path, db: Path, yes: bool, name: str) -> None:
+    """Remove the file NAME (an upload, or a seeds folder's file) from the corpus.
+
+    Its content stays in the corpus' history (`factbot restore NAME` brings it back); the removal
+    is in the audit trail. A seeds folder's file comes back at that folder's next reload unless it
+    is deleted from the folder too.
+    """
+    from store.corpus import remove_file
+
+    settings = _settings(seeds=seeds, db=db)
+    if not yes:
+        click.confirm(f"Remove {name} from the corpus?", abort=True)
+    actor = _cli_actor()
+    _corpus_change(settings, lambda state: remove_file(state, name, actor), actor)
+    click.echo(f"removed {name}")
+
+
+@main.command()
+@seeds_option
+@db_option
+@click.option("--version", "version", type=int, default=None, metavar="N",
+              help="The content the corpus stored at version N (default: the newest earlier one).")
+@click.option("--list", "listing", is_flag=True, help="List the earlier versions of NAME instead.")
+@click.argument("name")
+def restore(seeds: Path, db: Path, version: int | None, listing: bool, name: str) -> None:
+    """Bring back an earlier content of the file NAME from the corpus' history (replaced or removed).
+
+    \b
+        factbot restore 030_catl.txt --list
+        factbot restore 030_catl.txt --version 3
+    """
+    from store.corpus import history, restore_file
+
+    settings = _settings(seeds=seeds, db=db)
+    actor = _cli_actor()
+    if listing:
+        from bot.app import open_state
+
+        state = open_state(settings)
+        try:
+            rows = history(state, name)
+        finally:
+            state.close()
+        if not rows:
+            raise click.ClickException(f"no earlier version of {name}")
+        for row in rows:
+            click.echo(f"version {row['version']}: {row['articles']} articles, {row['facts']} facts, added by "
+                       f"{row['added_by']} at {row['added_at']}; {row['why']} by {row['ended_by']} at {row['ended_at']}")
+        return
+    _corpus_change(settings, lambda state: restore_file(state, name, actor, version=version), actor)
+    click.echo(f"restored {name}" + (f" (version {version})" if version else ""))
 
 
 def _render_result(result, width: int = 100) -> str:
@@ -148,9 +291,12 @@ def ask(seeds, db, limit, as_json, queries, query) -> None:
     if not query and queries is None:
         raise click.UsageError("give a QUERY or --queries FILE")
     s = _settings(seeds=seeds, db=db)
+    _check_db(s.db_path, write=not s.db_path.exists())
+    built_before = _last_reload_id(s.db_path)
     with _refusal():
         index = Index.open(s.db_path, seeds=s.seeds, progress=_progress(as_json), glossary=s.glossary, aliases=s.aliases,
                            related_words=s.related_words, semantic=s.semantic, workers=s.reload_workers)
+    _say_what_the_build_left_out(index, s.seeds, built_before)
     if queries is not None:
         # split on "\n" only (no universal newlines): a blank line is a query too and gets its answer
         try:
@@ -199,6 +345,7 @@ def report(db: Path, since: str | None, limit: int, as_json: bool) -> None:
     from bot.app import StartupError
 
     settings = _settings(db=db)
+    _check_db(settings.db_path)
     try:
         result = open_records(settings).report(since=window, limit=limit)
     except StartupError as exc:  # a state store it cannot open (a newer factbot's, an unreachable one)
@@ -247,6 +394,7 @@ def backup(db: Path, with_index: bool, dest: Path) -> None:
     from store.state import state_url
 
     settings = _settings(db=db)
+    _check_db(settings.db_path)
     if settings.database_url:
         raise click.ClickException(
             "the state store is PostgreSQL (DATABASE_URL): back it up with pg_dump, e.g."
@@ -286,6 +434,7 @@ def _slack_mode(mode: str, host: str = "0.0.0.0", port: int | None = None) -> No
     from store import ReloadRefused
 
     settings = _settings(port=port)
+    _check_db(settings.db_path, label="FACTBOT_DB")
     metrics = Metrics()
     health = Health(reason="opening the index (building it from the seeds when it is new)")
     endpoints = Endpoints(health, metrics)
@@ -381,6 +530,7 @@ def shell(seeds: Path, db: Path) -> None:
     from handlers.core import Factbot
 
     settings = _settings(seeds=seeds, db=db)
+    _check_db(settings.db_path)
     with _refusal():
         index = open_index(settings)
     sys.exit(shell_mode.run(Factbot(index, settings)))
@@ -394,5 +544,8 @@ def manifest(as_json: bool, url: str | None) -> None:
     """Print the Slack app manifest for this configuration."""
     from bot.manifest import build_manifest, to_json, to_yaml
 
-    data = build_manifest(_settings(), url=url)
+    try:
+        data = build_manifest(_settings(), url=url)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc).removeprefix("--url "), param_hint="--url") from None
     click.echo(to_json(data) if as_json else to_yaml(data))

@@ -12,6 +12,7 @@ from slack_bolt import Ack, App
 from handlers.core import REFUSAL, Asker, Factbot, clean_text, parse_intent
 from handlers.delivery import post_response
 from handlers.render import MAIN_COMMAND
+from handlers.uploads import NOT_ADMIN, ask_removal
 
 
 def register(app: App, bot: Factbot) -> None:
@@ -27,6 +28,14 @@ def register(app: App, bot: Factbot) -> None:
                 return
             ack()  # users.info may be asked, and the reload runs: after the acknowledgement
             bot.request_reload(user, client, deliver=lambda message: post_response(client, response_url, message))
+            return
+
+        if intent.kind == "remove":  # an admin's removal of a stored file: asked to confirm first
+            if bot.surely_not_admin(user):
+                ack(response_type="ephemeral", text=NOT_ADMIN)
+                return
+            ack()
+            post_response(client, response_url, ask_removal(bot, client, user, intent.query))
             return
 
         ack()

@@ -69,6 +69,8 @@ def parse_intent(text: str, command: str | None = None) -> Intent:
     lowered = text.lower().rstrip("!.?")
     if lowered in SUBCOMMANDS:
         return Intent(lowered)
+    if lowered.startswith("remove ") and command == MAIN_COMMAND:  # `/factbot remove <file>`
+        return Intent("remove", text[len("remove "):].strip().strip("`"))
     return Intent("search", text)
 
 

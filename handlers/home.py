@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any, Sequence
 
 from slack_bolt import Ack, App
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock, HeaderBlock
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ConfirmObject, DividerBlock, HeaderBlock, SectionBlock
 from slack_sdk.models.views import View
 
 from handlers.core import Factbot
@@ -28,6 +28,8 @@ from handlers.shortcuts import FIND_FACTS_NAME
 log = logging.getLogger("factbot.handlers")
 
 HOME_RELOAD_ACTION = "factbot_home_reload"
+HOME_REMOVE_ACTION = "factbot_home_remove"
+MAX_UPLOADS_SHOWN = 20
 ADMIN_BLOCK = "factbot_home_admin"
 WINDOW = timedelta(days=7)
 MAX_HOME_BLOCKS = 100
@@ -49,6 +51,16 @@ def register(app: App, bot: Factbot) -> None:
         # the one reload route: an admin gets "Reloading…", then the report, each at the top of their Home
         # tab; anyone else (a forged click) the refusal, and nothing is reloaded
         bot.request_reload(user, client, deliver=lambda message: publish(bot, client, user, notice=message))
+
+    @app.action(HOME_REMOVE_ACTION)
+    def on_home_remove(ack: Ack, body: dict, client: Any) -> None:
+        ack()
+        from handlers.uploads import remove
+
+        user = (body.get("user") or {}).get("id")
+        name = str(((body.get("actions") or [{}])[0] or {}).get("value") or "")
+        if user:  # the admin check is remove()'s: a forged click gets the refusal on its Home tab
+            publish(bot, client, user, notice=remove(bot, client, user, name))
 
 
 def publish(bot: Factbot, client: Any, user: str, notice: Message | None = None) -> bool:
@@ -140,6 +152,7 @@ def _admin_blocks(bot: Factbot) -> list[Block]:
     blocks += [section(chunk) for chunk in _chunk_lines(lines)]
     if bot.settings.max_upload_mb > 0:
         blocks.append(context("To add a digest, share its export file with factbot in a direct message."))
+    blocks += _upload_blocks(bot)
     blocks.append(ActionsBlock(block_id=ADMIN_BLOCK, elements=[
         ButtonElement(text="Reload", action_id=HOME_RELOAD_ACTION, value="reload", style="primary")]))
 
@@ -165,4 +178,33 @@ def _admin_blocks(bot: Factbot) -> list[Block]:
         downvoted.append("• none")
     for lines in (unanswered, downvoted):
         blocks += [section(chunk) for chunk in _chunk_lines(lines)]
+    return blocks
+
+
+def _upload_blocks(bot: Factbot) -> list[Block]:
+    """The uploaded files (kept until an admin removes them), each with a Remove button."""
+    from store.corpus import UPLOAD, list_files
+
+    state = getattr(bot, "state", None) or getattr(bot.index, "state", None)
+    if state is None:
+        return []
+    try:
+        files = list_files(state, origin=UPLOAD)
+    except Exception as exc:
+        log.error("reading the uploaded files failed: %s", type(exc).__name__)
+        return []
+    if not files:
+        return []
+    blocks: list[Block] = [section("*Uploaded files* (kept until an admin removes them)")]
+    for row in files[:MAX_UPLOADS_SHOWN]:
+        name = str(row["name"])
+        confirm = ConfirmObject(title="Remove the file?", text=f"{name[:250]} leaves the index of every replica.",
+                                confirm="Remove", deny="Keep it", style="danger")
+        blocks.append(SectionBlock(
+            text=(f"`{clip_escaped(name, 200)}` · {int(row['articles'])} articles, {int(row['facts'])} facts · "
+                  f"by {clip_escaped(str(row['added_by']), 100)} at {escape(str(row['added_at']))}"),
+            accessory=ButtonElement(text="Remove", action_id=HOME_REMOVE_ACTION, value=name[:2000], style="danger",
+                                    confirm=confirm)))
+    if len(files) > MAX_UPLOADS_SHOWN:
+        blocks.append(context(f"… and {len(files) - MAX_UPLOADS_SHOWN} more: `factbot remove FILE` on the command line."))
     return blocks

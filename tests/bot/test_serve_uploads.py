@@ -6,7 +6,7 @@ import json
 import pytest
 
 from tests.slack_standin import (
-    BOT_USER_ID, HttpBot, bot_env, copy_seeds, direct_message, event_callback, mention, reload_count,
+    BOT_USER_ID, HttpBot, block_action, bot_env, copy_seeds, direct_message, event_callback, mention, reload_count,
 )
 
 ADMIN = "U0ADMIN"
@@ -74,7 +74,9 @@ def test_an_admins_export_is_added_and_answerable_after_the_reply(bot, slack):
     after = bot.health()
     assert after["articles"] == before["articles"] + 1 and after["facts"] == before["facts"] + 2
     assert f"{after['articles']} articles and {after['facts']} facts" in text  # the reload's report
-    assert (bot.seeds / "030_catl.txt").read_bytes() == EXPORT.encode()
+    row = stored(bot, "030_catl.txt")  # kept in the corpus of record as an upload, not in the seeds folder
+    assert (row["origin"], row["added_by"], row["facts"]) == ("upload", f"slack:{ADMIN}", 2)
+    assert not (bot.seeds / "030_catl.txt").exists()
     assert "Debrecen factory starts production" in ask(bot, slack, "debrecen factory", "after-add")
     (download,) = slack.calls_to("download/F0UP0001")
     assert download.headers["authorization"].startswith("Bearer xoxb-")
@@ -96,19 +98,53 @@ def test_a_broken_export_names_its_line_and_changes_nothing(bot, slack):
     assert bot.health() == before and reload_count(bot.db) == reloads
 
 
-def test_a_file_of_the_same_name_replaces_it_only_when_it_parses(bot, slack):
-    if not (bot.seeds / "030_catl.txt").exists():
-        pytest.skip("needs the export added by the first test")
-    channel = share(bot, slack, "030_catl.txt", BROKEN.encode())
+def stored(bot, name: str) -> dict | None:
+    from store.corpus import stored_file
+    from store.state import State, state_url
+
+    state = State.open(state_url(None, bot.db))
+    try:
+        return stored_file(state, name)
+    finally:
+        state.close()
+
+
+def click(bot, slack, reply, action_id: str, name: str, user: str = ADMIN):
+    """`user` clicks the button `action_id` of `reply`; the answer on its response_url."""
+    (value,) = [e["value"] for b in reply.blocks if b.get("type") == "actions" for e in b["elements"]
+                if e["action_id"] == action_id]
+    bot.action(block_action(action_id, value, slack.response_url(name), user=user, channel="D0UPCLICK",
+                            ephemeral=False))
+    (answer,) = slack.wait_for(f"response/{name}", timeout=30)
+    return answer
+
+
+def test_a_file_of_the_same_name_replaces_it_only_when_it_parses_and_the_uploader_says_so(bot, slack):
+    channel = share(bot, slack, "037_catl.txt", EXPORT.replace("Debrecen factory", "Szeged factory").encode())
+    assert "Added `037_catl.txt`" in slack.wait_for("chat.postMessage", channel=channel)[0].all_text()
+    channel = share(bot, slack, "037_catl.txt", BROKEN.encode())
     (refused,) = slack.wait_for("chat.postMessage", channel=channel)
     assert "was not added" in refused.text
-    assert (bot.seeds / "030_catl.txt").read_bytes() == EXPORT.encode()
-    assert "Debrecen factory starts production" in ask(bot, slack, "debrecen factory", "kept")
-    channel = share(bot, slack, "030_catl.txt", EXPORT_V2.encode())
-    (replaced,) = slack.wait_for("chat.postMessage", channel=channel)
-    assert "Replaced `030_catl.txt`:* 1 article, 3 facts." in replaced.all_text()
-    assert "Zwickau remains its only other European site" in ask(bot, slack, "zwickau", "replaced")
-    assert "starts production next year" not in ask(bot, slack, "debrecen factory production", "old-gone")
+    assert "Szeged factory starts production" in ask(bot, slack, "szeged factory", "kept")
+    v2 = EXPORT_V2.replace("Zwickau", "Erfurt").encode()
+    channel = share(bot, slack, "037_catl.txt", v2)
+    (question,) = slack.wait_for("chat.postMessage", channel=channel)
+    assert "`037_catl.txt` is stored already*" in question.all_text() and "Keep both" in json.dumps(question.blocks)
+    assert "Szeged factory starts production" in ask(bot, slack, "szeged factory", "not-yet")  # nothing changed yet
+    cancelled = click(bot, slack, question, "factbot_upload_cancel", "up-cancel")
+    assert "Cancelled" in cancelled.text and "Erfurt" not in ask(bot, slack, "erfurt", "cancelled")
+    # Keep both: stored under a new name beside the old one
+    (question,) = slack.wait_for("chat.postMessage", channel=share(bot, slack, "037_catl.txt", v2))
+    kept = click(bot, slack, question, "factbot_upload_keep", "up-keep")
+    assert "Added `037_catl (2).txt`:* 1 article, 3 facts." in kept.all_text()
+    assert stored(bot, "037_catl (2).txt")["origin"] == "upload"
+    # Replace: the old content goes to the history (factbot restore)
+    (question,) = slack.wait_for("chat.postMessage", channel=share(bot, slack, "037_catl.txt", v2))
+    replaced = click(bot, slack, question, "factbot_upload_replace", "up-replace")
+    assert "Replaced `037_catl.txt`:* 1 article, 3 facts." in replaced.all_text()
+    assert "Erfurt remains its only other European site" in ask(bot, slack, "erfurt", "replaced")
+    assert "Szeged factory starts production" not in ask(bot, slack, "szeged factory production", "old-gone")
+    assert click(bot, slack, question, "factbot_upload_replace", "up-again").text.startswith("That upload is no longer")
 
 
 def test_a_members_file_is_refused_and_never_downloaded_and_the_question_answered(bot, slack):
