@@ -308,8 +308,10 @@ def ask(seeds, db, limit, as_json, queries, query) -> None:
             lines.pop()
     else:
         lines = [" ".join(query)]
+    from handlers.markup import clean_text  # the cleaning the shell and Slack apply (emoji, mentions)
+
     for line in lines:
-        result = index.search(line, limit=limit)
+        result = index.search(clean_text(line), limit=limit)
         if as_json:
             click.echo(json.dumps(result.to_json(), ensure_ascii=False))
         else:

@@ -48,6 +48,7 @@ class Lexicon:
     longest: int = 1
     conversation: "Conversation" = field(default_factory=lambda: Conversation())
     related: dict[str, list[tuple[str, float]]] = field(default_factory=dict)  # word -> near words
+    names: set[Term] = field(default_factory=set)  # the terms of the alias table: names of things
 
     def add_group(self, terms: list[Term], weight: float, translation: float | None = None) -> None:
         """Make `terms` equivalents of each other at `weight`. A line that mixes Chinese and
@@ -220,8 +221,10 @@ def load(learned: Iterable[tuple[str, str]] = (), glossary_files: Iterable[Path 
     for text in aliases:
         for group in parse_aliases(text):
             lex.add_group(group, ALIAS)
+            lex.names.update(t for t in group if t)
     for cjk, english in learned:
         lex.add_group([term(cjk), term(english)], ALIAS)
+        lex.names.update((term(cjk), term(english)))
     return lex
 
 

@@ -38,6 +38,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from store import dictionary
 from store import lexicon as lexicon_mod
 from store.model import ArticleInfo, merge_spans
 from store.semantic import Reranker
@@ -55,6 +56,10 @@ MAX_STATEMENTS = 8  # per fetch
 NARROW_ENOUGH = 20  # expected facts left, under word independence, to stop adding common groups
 COMMON_SHARE = 0.02
 RELATED = 0.8  # weight of a related word (store/data/related-words.txt), times its similarity  # a group in more than this share of the facts is common
+# a question in the user's own words rephrases what the facts say: of its information a fact
+# must hold half the share a keyword query's must (store/dictionary.py information)
+QUESTION_INFO_SHARE = 0.2
+DICTIONARY = 0.7  # weight of a CC-CEDICT translation of a Chinese word (below the glossary's 0.8/0.95)
 
 STOP_WORDS = frozenset("""
 a about above after again against all am an and any are aren as at be because been before being
@@ -80,10 +85,13 @@ class Hit:
     article: ArticleInfo
     position: int = 0
     spans: list[tuple[int, int]] = field(default_factory=list)
+    # why it matched: for each query word the fact holds, how ({"word", "how", "as"}); "how" is
+    # exact, stem, alias, prefix, typo, glossary, translation, related or semantic
+    matched: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {"text": self.text, "section": self.section, "citations": list(self.citations),
-                "score": self.score,
+                "score": self.score, "matched": [dict(m) for m in self.matched],
                 "article": {"title": self.article.title, "source": self.article.source,
                             "published": self.article.published, "file": self.article.file}}
 
@@ -113,6 +121,9 @@ class Group:
     related: frozenset = frozenset()  # alts that are only related words (expensive -> cost)
     lexical: bool = True  # some index word stands for the word itself (not only related words)
     counts: bool = True  # counts toward the confidence threshold
+    kinds: dict = field(default_factory=dict)  # alt -> how it stands for the word (exact, stem, ...)
+    info: float = 1.0  # how much the word says in general text (store/dictionary.py information)
+    distinctive: bool = False  # a name, or a word rare in general text: what a question is about
 
 
 @dataclass
@@ -123,6 +134,8 @@ class Plan:
     groups: list[Group]
     missing: list[str]
     question: bool = False  # four content words or more: a question in the user's own words
+    info: float = 0.0  # the information of all the query's words, those no fact holds included
+    refused: bool = False  # a distinctive word no fact holds, and no distinctive word that one does
 
 
 @dataclass
@@ -140,6 +153,29 @@ class _Vocab:
 
 def _is_stop(unit: tuple[str, ...]) -> bool:
     return len(unit) == 1 and (unit[0] in STOP_WORDS or (len(unit[0]) == 1 and unit[0].isascii() and unit[0].isalpha()))
+
+
+def _is_chinese_term(t: tuple[str, ...]) -> bool:
+    return any(not w.isascii() for w in t)
+
+
+def _information(unit: tuple[str, ...], alias: bool) -> tuple[float, bool]:
+    """How much a unit says about what a question asks (its most telling word's information in
+    general text), and whether it is distinctive: a name (the alias table's, or CC-CEDICT's
+    proper names: ford, google) or a word rare in general text (houseplants, byd). Numbers say
+    little on their own (3 in "model 3" is not what a fact about 3.7% growth answers)."""
+    best, distinctive = 1.0, alias
+    for w in unit:
+        if w in STOP_WORDS:
+            continue
+        if w.isdigit():
+            best = max(best, 3.0)
+            continue
+        best = max(best, dictionary.information(w))
+        # Chinese: only names (the frequency list is thin on market terms, which the dictionary
+        # may not translate: a rare Chinese word no fact holds says little)
+        distinctive = distinctive or (w.isascii() and (dictionary.is_rare(w) or dictionary.is_name(w)))
+    return best, distinctive
 
 
 def _fts_quote(token: str) -> str:
@@ -187,6 +223,8 @@ class _Features:
     exact: float = 0.0  # ... as written (or as the other name of the same thing)
     frequency: float = 0.0  # how often the text says them, saturating
     adjacent: float = 0.0  # share of the query's word pairs side by side in the text
+    info: float = 0.0  # the query's information (store/dictionary.py) the fact holds, x match weight
+    matches: list = field(default_factory=list)  # (query word, how, index words) per group it holds
 
     def score(self, total: float, similarity: float) -> float:
         return ((0.55 * self.matched + 0.1 * self.in_text + 0.05 * min(self.heading, self.matched)
@@ -194,11 +232,24 @@ class _Features:
                 + 0.1 * similarity / 100 + 0.05 * self.adjacent)
 
 
-def _match_plans(groups: list[Group]) -> list[tuple[float, list]]:
-    """Per group: its idf and its alternatives, best first, each with the Chinese run it must hold."""
-    return [(g.idf, sorted(((w, alt, g.cjk.get(alt), alt in g.related) for alt, w in g.alts.items()),
-                           reverse=True))
+def _match_plans(groups: list[Group]) -> list[tuple[float, Group, list]]:
+    """Per group: its idf, the group, and its alternatives, best first, each with the Chinese run
+    it must hold, whether it is only a related word, and how it stands for the word."""
+    return [(g.idf, g, sorted(((w, alt, g.cjk.get(alt), alt in g.related, g.kinds.get(alt, "exact"))
+                               for alt, w in g.alts.items()), key=lambda a: a[:2], reverse=True))
             for g in groups]
+
+
+def _explain(f: "_Features", semantic: float) -> list[dict]:
+    """How each query word matched a fact, for `ask --json` (a Chinese word's index words are
+    shown as the run they stand for)."""
+    out = []
+    for surface, kind, alt in f.matches:
+        shown = " ".join(alt)
+        out.append({"word": surface, "how": kind, "as": shown})
+    if semantic:
+        out.append({"word": "*", "how": "semantic", "bonus": round(semantic, 4)})
+    return out
 
 
 def _similarity(query_text: str, texts: list[str]) -> list[float]:
@@ -249,7 +300,11 @@ class Searcher:
         return _Vocab(generation, max(n_facts, 1), df, sorted(df), by_length, lex, lex.cjk_keys())
 
     def warm(self) -> None:
-        """Load the vocabulary now, so that the first query does not pay for it."""
+        """Load the vocabulary, the word resources (store/dictionary.py) and the semantic model
+        now, so that the first query does not pay for them."""
+        dictionary.warm()
+        if self._reranker is not None:
+            self._reranker.model()
         conn = self.index.conn()
         conn.execute("BEGIN")
         try:
@@ -280,98 +335,161 @@ class Searcher:
         found.sort(key=lambda m: (m[1], -v.df.get(m[0], 0)))
         return [(term, dist) for term, dist, _ in found[:5]]
 
-    def _segment(self, v: _Vocab, run: str) -> list[str]:
-        """Split a Chinese run around the names the alias table knows ("赛力斯暴跌" -> 赛力斯, 暴跌)."""
-        if len(run) <= 2 or (run,) in v.lexicon.equivalents:
-            return [run]
-        for key in v.cjk_keys:
-            if len(key) < len(run) and key in run:
-                before, _, after = run.partition(key)
-                return [*(self._segment(v, before) if before else []), key,
-                        *(self._segment(v, after) if after else [])]
-        return self._known_chains(v, run)
-
     @staticmethod
-    def _known_chains(v: _Vocab, run: str) -> list[str]:
-        """A Chinese run the index does not hold whole, cut into its longest pieces that it does
-        ("人才缺口问题" -> 人才缺口, 问题); characters in no indexed 2-character word drop out, as
-        function characters such as 的 and 吗 would."""
-        pairs = bigrams(run)
-        if all(p in v.df for p in pairs):
-            return [run]
-        pieces, start = [], None
-        for i, pair in enumerate(pairs + [""]):
-            if pair in v.df:
-                start = i if start is None else start
-            elif start is not None:
-                pieces.append(run[start:i + 1])
-                start = None
-        return pieces
+    def _set(alts: dict, kinds: dict, alt: tuple[str, ...], weight: float, kind: str) -> None:
+        """Record `alt` at `weight` (and how it stands for the word) unless it has a higher one."""
+        if alts.get(alt, 0) < weight:
+            alts[alt] = weight
+            kinds[alt] = kind
 
-    def _add_word(self, v: _Vocab, alts: dict, word: str, weight: float, family: bool = True) -> None:
+    def _add_word(self, v: _Vocab, alts: dict, kinds: dict, word: str, weight: float, kind: str,
+                  family: bool = True) -> None:
         """The word and (unless `family` is off) its stem family, as index words."""
-        if word in v.df and alts.get((word,), 0) < weight:
-            alts[(word,)] = weight
+        if word in v.df:
+            self._set(alts, kinds, (word,), weight, kind)
         s = stem(word)
         if family and len(s) >= 3 and word.isascii() and word.isalpha():
             for term in self._prefixed(v, s, 30):
-                if term != word and stem(term) == s and alts.get((term,), 0) < weight * 0.95:
-                    alts[(term,)] = weight * 0.95
+                if term != word and stem(term) == s:
+                    self._set(alts, kinds, (term,), weight * 0.95, "stem" if kind == "exact" else kind)
 
-    def _add_cjk(self, v: _Vocab, alts: dict, cjk: dict, run: str, weight: float) -> None:
+    def _add_cjk(self, v: _Vocab, alts: dict, kinds: dict, cjk: dict, run: str, weight: float,
+                 kind: str) -> None:
         if len(run) == 1:
             for term in self._prefixed(v, run, 10):
-                alts.setdefault((term,), weight * 0.85)
+                if (term,) not in alts:
+                    self._set(alts, kinds, (term,), weight * 0.85, "prefix")
             return
         alt = tuple(dict.fromkeys(bigrams(run)))
         if all(t in v.df for t in alt) and alts.get(alt, 0) < weight:
-            alts[alt] = weight
+            self._set(alts, kinds, alt, weight, kind)
             cjk[alt] = run
 
-    def _add_term(self, v: _Vocab, alts: dict, cjk: dict, term: tuple[str, ...], weight: float,
-                  family: bool = True) -> None:
+    def _add_term(self, v: _Vocab, alts: dict, kinds: dict, cjk: dict, term: tuple[str, ...],
+                  weight: float, kind: str, family: bool = True) -> None:
         if len(term) == 1:
             if is_cjk(term[0]):
-                self._add_cjk(v, alts, cjk, term[0], weight)
+                self._add_cjk(v, alts, kinds, cjk, term[0], weight, kind)
             else:
-                self._add_word(v, alts, term[0], weight, family)
-        elif all(t in v.df for t in term if not is_cjk(t)):
+                self._add_word(v, alts, kinds, term[0], weight, kind, family)
+        else:
             flat: list[str] = []
             for t in term:
-                flat.extend(bigrams(t) if is_cjk(t) else [t])
+                flat.extend(bigrams(t) if is_cjk(t) else [self._as_indexed(v, t)])
             if all(t in v.df for t in flat):
-                alts.setdefault(tuple(dict.fromkeys(flat)), weight)
+                alt = tuple(dict.fromkeys(flat))
+                if alt not in alts:
+                    self._set(alts, kinds, alt, weight, kind)
+
+    def _as_indexed(self, v: _Vocab, word: str) -> str:
+        """The word if the index holds it, else the most common index word of its stem family
+        ("profit margin" -> profit margins); the word itself when neither."""
+        if word in v.df or not (word.isascii() and word.isalpha()):
+            return word
+        s = stem(word)
+        family = [t for t in self._prefixed(v, s, 30) if stem(t) == s] if len(s) >= 3 else []
+        return max(family, key=lambda t: v.df[t]) if family else word
+
+    def _add_translations(self, v: _Vocab, alts: dict, kinds: dict, cjk: dict, word: str) -> None:
+        """A Chinese word's English words from CC-CEDICT, below the glossary's: each gloss of three
+        words or fewer as a phrase (its stop words left out), with the glossary's equivalents of it
+        (市盈率 -> "pe ratio" -> p/e), and a phrase's most telling word on its own, lower."""
+        glosses = list(dictionary.translations(word))
+        if not glosses:
+            glosses = self._compound_gloss(v, word)
+        for gloss in glosses:
+            term = tuple(t for t in words(normalize(gloss)) if t not in STOP_WORDS)
+            if not term:
+                continue
+            self._add_term(v, alts, kinds, cjk, term, DICTIONARY, "translation", family=len(term) == 1)
+            if len(term) > 1:  # its most telling word, lower ("underwriting company" -> underwriters)
+                head = max(term, key=dictionary.information)
+                self._add_word(v, alts, kinds, self._as_indexed(v, head), DICTIONARY * 0.7, "translation")
+            for other, weight in v.lexicon.lookup(term).items():
+                if not _is_chinese_term(other):
+                    self._add_term(v, alts, kinds, cjk, other, DICTIONARY * weight, "translation", family=False)
+
+    def _compound_gloss(self, v: _Vocab, word: str) -> list[str]:
+        """A compound CC-CEDICT lacks, translated word by word when each of its jieba words has a
+        one-word gloss the index holds (赢家诅咒 -> 赢家 winner + 诅咒 curse: "winner curse")."""
+        if len(word) > 8:
+            return []
+        pieces = dictionary.merge(dictionary.segment(word))
+        if not 2 <= len(pieces) <= 3:
+            return []
+        out = []
+        for piece in pieces:
+            found = None
+            for gloss in dictionary.translations(piece):
+                if " " not in gloss and self._as_indexed(v, gloss) in v.df:
+                    found = self._as_indexed(v, gloss)
+                    break
+            if found is None:
+                return []
+            out.append(found)
+        return [" ".join(out)]
+
+    def _translation_words(self, v: _Vocab, unit: tuple[str, ...], alts: dict) -> dict:
+        """The single words of a Chinese word's English phrases (glossary and CC-CEDICT), as
+        related words: they rank the facts the word's other index words find, but neither fetch
+        nor count on their own (光纤 "optical fiber" -> optical; 基石投资者 "cornerstone
+        investors" -> investors)."""
+        near: dict[tuple[str, ...], float] = {}
+        phrases = [t for t in v.lexicon.lookup(unit) if not _is_chinese_term(t)]
+        phrases += [tuple(words(normalize(g))) for g in dictionary.translations(unit[0])]
+        for phrase in phrases:
+            if len(phrase) < 2:
+                continue
+            for w in phrase:
+                w = self._as_indexed(v, w)
+                if w not in STOP_WORDS and len(w) > 2 and w in v.df and (w,) not in alts:
+                    near[(w,)] = DICTIONARY * 0.6
+        return near
 
     def _group(self, v: _Vocab, unit: tuple[str, ...], last: bool, related: bool = False) -> Group:
         """The group of a unit; with `related`, also the words related to it (always for a word no
         index word stands for)."""
         alts: dict[tuple[str, ...], float] = {}
+        kinds: dict[tuple[str, ...], str] = {}
         cjk: dict[tuple[str, ...], str] = {}
-        self._add_term(v, alts, cjk, unit, 1.0)
+        self._add_term(v, alts, kinds, cjk, unit, 1.0, "exact")
+        name = False
+        near_words: dict = {}
         for other, weight in v.lexicon.lookup(unit).items():
             # an equivalent counts as written: its stem family would stray (custom -> customers)
-            self._add_term(v, alts, cjk, other, weight, family=False)
+            kind = "alias" if unit in v.lexicon.names and other in v.lexicon.names else "glossary"
+            name = name or kind == "alias"
+            self._add_term(v, alts, kinds, cjk, other, weight, kind, family=False)
+        if len(unit) == 1 and is_cjk(unit[0]):
+            self._add_translations(v, alts, kinds, cjk, unit[0])
+            near_words = self._translation_words(v, unit, alts)
         if len(unit) == 1 and not is_cjk(unit[0]):
             word = unit[0]
             if last and len(word) >= 2:
                 for term in self._prefixed(v, word, 8):
-                    alts.setdefault((term,), 0.85)
+                    if (term,) not in alts:
+                        self._set(alts, kinds, (term,), 0.85, "prefix")
             if not alts and len(word) >= 5 and word.isalpha():
                 for term, dist in self._typos(v, word):
                     weight = 0.75 if dist == 1 else 0.6
-                    self._add_word(v, alts, term, weight)
+                    self._add_word(v, alts, kinds, term, weight, "typo")
                     for other, w in v.lexicon.lookup((term,)).items():
-                        self._add_term(v, alts, cjk, other, weight * w, family=False)
+                        self._add_term(v, alts, kinds, cjk, other, weight * w, "typo", family=False)
             s = stem(word)
             if not alts and len(s) >= 9:  # oversubscribed -> oversubscription
                 for term in self._prefixed(v, s[:-2], 5):
-                    alts.setdefault((term,), 0.7)
+                    if (term,) not in alts:
+                        self._set(alts, kinds, (term,), 0.7, "stem")
         lexical = bool(alts)
         near: dict[tuple[str, ...], float] = {}
+        if len(unit) == 1 and is_cjk(unit[0]):
+            near.update(near_words)
+            kinds.update((a, "translation") for a in near_words)
         if len(unit) == 1 and (related or not lexical):
             for term, similarity in v.lexicon.related.get(unit[0], ()):
                 if term in v.df and (term,) not in alts:
                     near[(term,)] = RELATED * similarity
+                    kinds[(term,)] = "related"
         if len(alts) + len(near) > MAX_ALTS:
             keep = sorted(alts, key=lambda a: (-alts[a], -min(v.df.get(t, 0) for t in a)))[:MAX_ALTS]
             alts = {a: alts[a] for a in keep}
@@ -385,7 +503,9 @@ class Searcher:
         own = english or list(alts or near)
         df = min(v.n_facts, sum(min(v.df.get(t, 0) for t in alt) for alt in own))
         idf = math.log(1 + (v.n_facts - df + 0.5) / (df + 0.5))
-        return Group(" ".join(unit), {**alts, **near}, cjk, df, idf, related=frozenset(near), lexical=lexical)
+        info, distinctive = _information(unit, name)
+        return Group(" ".join(unit), {**alts, **near}, cjk, df, idf, related=frozenset(near), lexical=lexical,
+                     kinds={a: kinds[a] for a in {**alts, **near}}, info=info, distinctive=distinctive)
 
     def _tokens(self, v: _Vocab, text: str) -> list[str]:
         """The query's words without conversation words; Chinese runs cut into the words the index
@@ -399,6 +519,31 @@ class Searcher:
             for piece in conversation.strip_cjk(tok):
                 tokens.extend(self._segment(v, piece) or [piece])
         return tokens
+
+    def _segment(self, v: _Vocab, run: str) -> list[str]:
+        """A Chinese run cut into words. A run the index holds whole (all its 2-character words)
+        stays whole; else jieba cuts it (the glossary's and the alias table's Chinese terms kept
+        whole: 赛力斯暴跌 -> 赛力斯, 暴跌; neighbours joined where CC-CEDICT has the joined word),
+        and its function and question words (stopwords-iso: 的, 吗, 多少) and single characters
+        the lexicon does not know drop out. A run none of whose words the lexicon, the index or
+        CC-CEDICT's translations know stays whole: it is one missing word."""
+        if len(run) <= 2 or (run,) in v.lexicon.equivalents or all(p in v.df for p in bigrams(run)):
+            return [run]
+        filler = dictionary.chinese_filler()
+        out = []
+        for word in dictionary.merge(dictionary.segment(run, v.cjk_keys)):
+            known = (word,) in v.lexicon.equivalents
+            if not known and (word in filler or len(word) == 1):
+                continue
+            out.append(word)
+        if not any(self._known_cjk(v, w) for w in out):
+            return [run]
+        return out
+
+    def _known_cjk(self, v: _Vocab, word: str) -> bool:
+        if (word,) in v.lexicon.equivalents or all(p in v.df for p in bigrams(word)):
+            return True
+        return any(all(t in v.df for t in words(normalize(g))) for g in dictionary.translations(word))
 
     def _units(self, v: _Vocab, tokens: list[str], longest: int | None = None) -> list[tuple[str, ...]]:
         """Tokens joined into the glossary's phrases ("total cost of ownership"), longest first."""
@@ -443,12 +588,19 @@ class Searcher:
             groups = [g for g in groups if id(g) in keep]
         missing = [g.surface for g in groups if not g.lexical]
         known = [g for g in groups if g.lexical]
+        info = sum(g.info for g in groups)
+        # what the question is about is not in the digests: a name or rare word no fact holds,
+        # while the words that facts do hold are all common ones ("who is the ceo of ford")
+        refused = any(g.distinctive and not g.lexical for g in groups) and \
+            not any(g.distinctive and g.lexical for g in groups)
+        if refused:
+            return Plan([g for g in groups if g.alts], missing, question, info, refused=True)
         if known and len(known) >= len(missing):
             # as many words that facts hold as words none does: answer from the known ones (the
             # related words of the others still help to rank, but not to reach the threshold)
             for g in groups:
                 g.counts = g.lexical
-            return Plan([g for g in groups if g.alts], missing, question)
+            return Plan([g for g in groups if g.alts], missing, question, info)
         if len(groups) >= LONG_QUERY and known:
             # in a question or a pasted sentence a word the index lacks is one word among many,
             # not the rarest of all: it weighs like the average known word
@@ -456,7 +608,7 @@ class Searcher:
             for g in groups:
                 if not g.lexical:
                     g.idf = average
-        return Plan(groups, missing, question)
+        return Plan(groups, missing, question, info)
 
     # candidates ------------------------------------------------------------------------
     def _candidates(self, conn, groups: list[Group], want: int, n_facts: int,
@@ -543,30 +695,31 @@ class Searcher:
             v = self._current(conn)
             plan = self.plan(v, query)
             groups = plan.groups
-            ranked = self._ranked(conn, v, groups, offset + limit + 1, query if plan.question else None)
+            ranked = [] if plan.refused else self._ranked(
+                conn, v, groups, offset + limit + 1, query if plan.question else None, plan.info)
         finally:
             conn.execute("COMMIT")
         page = ranked[offset:offset + limit]
-        hits = [self._hit(groups, row, score) for score, row in page]
+        hits = [self._hit(groups, row, score, matched) for score, row, matched in page]
         took = (time.perf_counter() - started) * 1000
         return SearchResult(query, took, hits, has_more=len(ranked) > offset + limit, missing=plan.missing)
 
     def _ranked(self, conn, v: _Vocab, groups: list[Group], need: int,
-                question: str | None = None) -> list[tuple[float, tuple]]:
+                question: str | None = None, info: float = 0.0) -> list[tuple[float, tuple, list]]:
         """The query's answers in one fixed order, at least `need` of them when there are that
         many: the first fetch's candidates ranked, then those a fetch GROWTH times larger adds,
         ranked, and so on, until a fetch finds every candidate there is, or adds no answer (facts
         further down would not answer either), or FETCHES were made. Which facts each fetch
         brings depends on the query and the index only, never on the page asked for, so every
         page is a slice of the same order: no fact twice, none skipped."""
-        ranked: list[tuple[float, tuple]] = []
+        ranked: list[tuple[float, tuple, list]] = []
         seen: set[int] = set()
         want, per_statement = FIRST_WANT, CANDIDATES
         for _ in range(FETCHES):
             ids, complete = self._candidates(conn, groups, want, v.n_facts, per_statement)
             new = [i for i in ids if i not in seen]
             seen.update(new)
-            answers = self._rank(groups, self._rows(conn, new), question, v.generation)
+            answers = self._rank(groups, self._rows(conn, new), question, v.generation, info)
             ranked.extend(answers)
             if complete or not answers or len(ranked) >= need:
                 break
@@ -586,20 +739,25 @@ class Searcher:
         return rows
 
     def _rank(self, groups: list[Group], rows: list, question: str | None = None,
-              generation: int = 0) -> list[tuple[float, tuple]]:
-        """Candidates that reach the confidence threshold, best first: (score, row). For a
-        `question`, each also gets its semantic similarity bonus (store/semantic.py)."""
+              generation: int = 0, info: float = 0.0) -> list[tuple[float, tuple, list]]:
+        """Candidates that reach the confidence threshold, best first: (score, row, how each query
+        word matched). Two thresholds: the share of the query's weight in the index (idf) a fact
+        must hold, and the share of its `info`, the information in general text of all its words,
+        those no fact holds included (a fact about "capacity" does not answer "capacity of the
+        stadium"). For a `question`, each also gets its semantic similarity bonus
+        (store/semantic.py)."""
         if not groups or not rows:
             return []
         total = sum(g.idf for g in groups) or 1.0
         floor = _floor(groups)
+        info_floor = (QUESTION_INFO_SHARE if question else _threshold(groups)) * info
         plans = _match_plans(groups)
         pairs = [f"{a.surface} {b.surface}" for a, b in zip(groups, groups[1:])
                  if a.surface.isascii() and b.surface.isascii()]
         passing = []
         for row in rows:
             features = self._features(plans, pairs, row)
-            if features is not None and features.lexical >= floor:
+            if features is not None and features.lexical >= floor and features.info >= info_floor:
                 passing.append(features)
         if not passing:
             return []
@@ -607,11 +765,11 @@ class Searcher:
         bonus = [0.0] * len(passing)
         if question and self._reranker is not None:
             bonus = self._reranker.bonuses(generation, question, [(f.fid, f.row[1]) for f in passing])
-        scored = [(round(f.score(total, sim) + b, 4), f.published, -f.fid, f.row)
+        scored = [(round(f.score(total, sim) + b, 4), f.published, -f.fid, f.row, _explain(f, b))
                   for f, sim, b in zip(passing, similarity, bonus)]
         # ties: the newer article first, then the article's earlier (more general) fact
         scored.sort(key=lambda s: (s[0], s[1], s[2]), reverse=True)
-        return [(s[0], s[3]) for s in scored]
+        return [(s[0], s[3], s[4]) for s in scored]
 
     def _features(self, plans: list, pairs: list[str], row: tuple) -> "_Features | None":
         """How one candidate fact holds the query's groups (None when it holds none)."""
@@ -622,9 +780,10 @@ class Searcher:
         heading_terms, heading_norm = self._heading_terms(aid, title, source, section)
         f = _Features(fid, published, row, norm)
         in_body_alts: list[tuple[float, tuple[str, ...]]] = []
-        for idf, alts in plans:
+        for idf, group, alts in plans:
             best, body_best, body_alt, heading_best, lexical = 0.0, 0.0, (), 0.0, 0.0
-            for weight, alt, run, related in alts:
+            how = None
+            for weight, alt, run, related, kind in alts:
                 if weight <= best and weight <= body_best:
                     break
                 in_body = all(t in text_terms for t in alt)
@@ -632,7 +791,8 @@ class Searcher:
                     continue
                 if run and run not in heading_norm and run not in norm:
                     weight *= 0.6  # the characters are there, but not side by side
-                best = max(best, weight)
+                if weight > best:
+                    best, how = weight, (group.surface, kind, (run,) if run else alt)
                 if not related:
                     lexical = max(lexical, weight)
                 if in_body and weight > body_best:
@@ -641,6 +801,8 @@ class Searcher:
                     heading_best = max(heading_best, weight)
             if not best:
                 continue
+            f.matches.append(how)
+            f.info += group.info * best
             f.matched += idf * best
             f.lexical += idf * lexical
             if body_best:  # the fact's own text says it (in whichever of the group's words)
@@ -661,7 +823,7 @@ class Searcher:
             f.adjacent = sum(p in flat for p in pairs) / len(pairs)
         return f
 
-    def _hit(self, groups: list[Group], row: tuple, score: float) -> Hit:
+    def _hit(self, groups: list[Group], row: tuple, score: float, matched: list | None = None) -> Hit:
         fid, text, section, citations, position, _aid, title, source, published, file = row
         spans: list[tuple[int, int]] = []
         present = doc_terms(text)
@@ -677,4 +839,4 @@ class Searcher:
                     if token in present:
                         spans.extend(m.span() for m in _word_re(token).finditer(text))
         return Hit(fid, text, section, json.loads(citations), score,
-                   ArticleInfo(title, source, published, file), position, merge_spans(spans))
+                   ArticleInfo(title, source, published, file), position, merge_spans(spans), matched or [])

