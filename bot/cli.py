@@ -70,12 +70,12 @@ def _refusal():
         raise click.ClickException(f"reload not run: {exc}; nothing changed") from None
 
 
-def _replica(database_url: str, index, seeds: Path):
+def _replica(database_url: str, index, seeds: Path, folder: str | None = None):
     """The local index as one replica of the shared corpus (store.replica), for `reload` with DATABASE_URL."""
     from store.replica import Replica
     from store.state import State
 
-    return Replica(index, State.connect(database_url), seeds)
+    return Replica(index, State.connect(database_url), seeds, folder=folder)
 
 
 seeds_option = click.option(
@@ -114,7 +114,7 @@ def reload(seeds: Path, db: Path, as_json: bool) -> None:
     _check_db(settings.db_path)
     index = Index(settings.db_path, seeds=settings.seeds, workers=settings.reload_workers)
     if settings.database_url:  # replicas: the seeds go into the shared corpus, every replica follows
-        index = _replica(settings.database_url, index, settings.seeds)
+        index = _replica(settings.database_url, index, settings.seeds, settings.seeds_id)
     with _refusal():
         report = index.reload(actor=_cli_actor(), wait=True, progress=_progress(as_json))
     from store.index import SeedFolder
@@ -310,7 +310,13 @@ def ask(seeds, db, limit, as_json, queries, query) -> None:
         lines = [" ".join(query)]
     from handlers.markup import clean_text  # the cleaning the shell and Slack apply (emoji, mentions)
 
+    from store.search import MAX_QUERY_CHARS
+
     for line in lines:
+        if len(line) > MAX_QUERY_CHARS:  # the search reads no further: say so, and echo what it read
+            click.echo(f"note: the question was cut to its first {MAX_QUERY_CHARS:,} characters (of {len(line):,})",
+                       err=True)
+            line = line[:MAX_QUERY_CHARS]
         result = index.search(clean_text(line), limit=limit)
         if as_json:
             click.echo(json.dumps(result.to_json(), ensure_ascii=False))

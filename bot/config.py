@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,10 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 ENV_SEEDS, DEFAULT_SEEDS = "FACTBOT_SEEDS", Path("seeds")
 ENV_DB, DEFAULT_DB = "FACTBOT_DB", Path("factbot.db")
 ENV_PORT, DEFAULT_PORT = "PORT", 3000
+
+
+# what Slack accepts as a slash command's name: "/" and at most 31 more characters, lower case, no spaces
+COMMAND_NAME = re.compile(r"/[a-z0-9_\-]{1,31}")
 
 
 class ConfigError(Exception):
@@ -77,6 +82,8 @@ class Settings:
     read_timeout: float = 5.0  # seconds a connection gets for its headers, then again for its body
     max_connections: int = 1000  # open HTTP connections at once
     socket_connections: int = 2  # Socket Mode WebSockets per process (Slack allows 10 per app)
+    claim_budget_ms: int = 300  # replicas: the most an event's claim in PostgreSQL holds up its ack (then fails open)
+    seeds_id: str | None = None  # this seeds folder's identity in the shared corpus; None: host:absolute path
 
     @property
     def db_path(self) -> Path:
@@ -102,6 +109,9 @@ class Settings:
         read_timeout = _number(e, "FACTBOT_READ_TIMEOUT", "5", float)
         max_connections = int(_number(e, "FACTBOT_MAX_CONNECTIONS", "1000", int))
         socket_connections = int(_number(e, "FACTBOT_SOCKET_CONNECTIONS", "2", int))
+        claim_budget_ms = int(_number(e, "FACTBOT_CLAIM_BUDGET_MS", "300", int))
+        if not 10 <= claim_budget_ms <= 2000:
+            raise ConfigError(f"FACTBOT_CLAIM_BUDGET_MS must be from 10 to 2000 (Slack waits 3 s for the ack), got {claim_budget_ms}")
         for name, value, low in (("FACTBOT_MAX_REQUEST_KB", max_request_kb, 1), ("FACTBOT_READ_TIMEOUT", read_timeout, 0.5),
                                  ("FACTBOT_MAX_CONNECTIONS", max_connections, 20)):
             if value < low:
@@ -111,6 +121,10 @@ class Settings:
         if log_days < 1:
             raise ConfigError(f"FACTBOT_LOG_DAYS must be at least 1, got {log_days}")
         commands = tuple(c if c.startswith("/") else "/" + c for c in _split(e.get("FACTBOT_COMMANDS", "/ipo,/azure")))
+        for command in commands:
+            if not COMMAND_NAME.fullmatch(command):
+                raise ConfigError(f"FACTBOT_COMMANDS: {command!r} is not a Slack command name (a / and up to 31"
+                                  " lower-case letters, digits, - or _, no spaces)")
         api = e.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
         if not api.endswith("/"):
             api += "/"
@@ -148,6 +162,8 @@ class Settings:
             read_timeout=read_timeout,
             max_connections=max_connections,
             socket_connections=socket_connections,
+            claim_budget_ms=claim_budget_ms,
+            seeds_id=(e.get("FACTBOT_SEEDS_ID") or "").strip() or None,
         )
         given = {name: value for name, value in options.items() if value is not None}
         return dataclasses.replace(settings, **given) if given else settings

@@ -40,7 +40,21 @@ def bot_scopes(settings: Settings) -> list[str]:
     return sorted(scopes)
 
 
+def check_url(url: str) -> str:
+    """`url` as the manifest's base URL, or ValueError saying why Slack would reject it: Slack posts
+    only to public https:// addresses (a host, no query or fragment)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.strip())
+    if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment or " " in url.strip():
+        raise ValueError(f"--url must be factbot's public https:// address (such as https://factbot.example.com),"
+                         f" got {url!r}")
+    return url.strip()
+
+
 def build_manifest(settings: Settings, url: str | None = None) -> dict[str, Any]:
+    if url is not None:
+        url = check_url(url)
     socket_mode = bool(settings.slack_app_token) or not url
     events_url = None if socket_mode else url.rstrip("/") + "/slack/events"  # type: ignore[union-attr]
 

@@ -118,7 +118,7 @@ class ReloadReport:
 
     def summary(self) -> str:
         parts = [f"{self.articles} articles, {self.facts} facts indexed",
-                 f"{self.count('loaded')} files loaded", f"{self.count('unchanged')} unchanged"]
+                 f"{_n(self.count('loaded'), 'file')} loaded", f"{self.count('unchanged')} unchanged"]
         if self.removed:
             parts.append(f"{len(self.removed)} removed")
         if self.failed:
@@ -133,6 +133,11 @@ class ReloadReport:
                 lines.extend(f"  {e}" for e in f.errors)
         lines.extend(f"removed {p}" for p in self.removed)
         return "\n".join(lines)
+
+
+def _n(count: int, word: str) -> str:
+    """"1 file", "2 files"."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 _EPOCH = datetime(2000, 1, 1)
@@ -165,10 +170,14 @@ FINE_RACY_NS = 100_000_000
 _SECOND = 1_000_000_000
 
 
+SEED_SUFFIX = ".txt"  # the exports the news site gives are text files; README.md, notes... are not read
+
+
 def is_seed_name(name: str) -> bool:
-    """Whether a path relative to the seeds folder (with "/") names a file a reload reads: none of
-    its parts hidden (a dot first, as an upload's temporary file)."""
-    return bool(name) and not any(part.startswith(".") for part in name.split("/"))
+    """Whether a path relative to the seeds folder (with "/") names a file a reload reads: a `.txt`
+    file (any case), none of its parts hidden (a dot first, as an upload's temporary file)."""
+    return (name.lower().endswith(SEED_SUFFIX) and len(name) > len(SEED_SUFFIX)
+            and not any(part.startswith(".") for part in name.split("/")))
 
 
 class SeedFolder:
@@ -201,6 +210,19 @@ class SeedFolder:
     def files(self) -> list[tuple[str, int]]:
         """(name, size in bytes) of every seed file, sorted by name."""
         return [(entry.name, entry.size) for entry in self.stamped()]
+
+    def ignored(self) -> list[str]:
+        """The visible files of the folder that are not exports (not `*.txt`), which no reload reads."""
+        if not self.root.is_dir():
+            return []
+        out = []
+        for root, dirs, files in os.walk(self.root):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for f in files:
+                name = Path(root, f).relative_to(self.root).as_posix()
+                if not f.startswith(".") and not is_seed_name(name):
+                    out.append(name)
+        return sorted(out)
 
     def stamped(self) -> list[SeedFile]:
         """Every seed file with its stamp, sorted by name."""
@@ -237,6 +259,10 @@ class SeedFolder:
     def why_empty(self) -> str:
         if not self.root.is_dir():
             return f"found no seed files in {self.root}: the folder does not exist"
+        others = self.ignored()
+        if others:
+            shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+            return f"found no seed files in {self.root}: no *.txt file (not exports: {shown})"
         return f"found no seed files in {self.root}: the folder is empty"
 
 
@@ -930,6 +956,14 @@ class Index:
         """Re-read the seeds folder and the uploads kept beside the index (store.uploads.local_source),
         or `source` (a SeedFolder or alike, such as the corpus of record of store/corpus.py),
         unchanged files skipped by content hash, atomically."""
+        if source is None and not self.db_path.exists():
+            # a first build with nothing to build from is refused before the lock file is made, so
+            # that it leaves nothing behind (the Reloader checks again, under the lock)
+            from store.uploads import local_source
+
+            first = local_source(self.seeds, self.db_path)
+            if not first.files():
+                raise ReloadRefused(first.why_empty() + "; no index was written")
         with _ReloadLock(self.db_path, wait):
             if source is None:
                 from store.uploads import local_source

@@ -175,6 +175,7 @@ def parse_text(text: str, file: str) -> ParseResult:
         return ParseResult([], sorted(errors, key=_by_line))
     claimed: set[int] = set()  # indexes of lines that belong to an article (or tried to)
     found = _articles(lines, sources, claimed, file, errors)
+    found = _cut_off(lines, sources, found, file, errors)
     page = _read_header(lines, claimed)
     errors.extend(_stray_lines(lines, claimed, file))
     articles = [
@@ -185,6 +186,38 @@ def parse_text(text: str, file: str) -> ParseResult:
         for title, source, published, facts in found
     ]
     return ParseResult(articles, sorted(errors, key=_by_line), page)
+
+
+# How a summary line may end: a sentence end, a citation group, closing brackets or quotes.
+_WHOLE_END = frozenset(".。!?！？]）)\"”’'…»")
+
+
+def _cut_off(
+    lines: list[str | None], sources: list[re.Match[str] | None],
+    found: list[tuple[int, re.Match[str], str, list[Fact]]], file: str, errors: list[ParseError],
+) -> list[tuple[int, re.Match[str], str, list[Fact]]]:
+    """The articles, less the file's last one when the file stops in the middle of its summary's
+    last sentence (a download or a copy cut short, or one still under way), which is reported.
+
+    Exports end their summaries with a sentence end or a citation group, and end the file without
+    a newline, so only the last line of the file is looked at: a summary line there that ends in
+    anything else is taken for a cut. The article is left out (what parses cleanly is indexed, the
+    others are not), and a file that loaded before keeps its previous facts until it is whole."""
+    last = len(lines) - 1
+    while last >= 0 and lines[last] == "":
+        last -= 1
+    text = lines[last] if last >= 1 else None
+    if not text or sources[last - 1] is None or text[-1] in _WHOLE_END:
+        return found
+    kept = [article for article in found if article[0] != last - 2]
+    if len(kept) == len(found):
+        return found  # that summary was already reported (no sections)
+    tail = text[-40:].lstrip()
+    errors.append(ParseError(
+        file, last + 1, f"the file ends in the middle of a sentence (\u2026{tail}): cut off? "
+        "The article is left out until the file is whole",
+    ))
+    return kept
 
 
 def _lines(text: str, file: str, errors: list[ParseError]) -> list[str | None]:
