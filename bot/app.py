@@ -260,7 +260,7 @@ def open_index(settings: Settings, state: Any = None) -> Any:
         from store.replica import Replica
 
         index = Index(settings.db_path, seeds=settings.seeds, **lexicon)
-        return Replica(index, state, settings.seeds).start()
+        return Replica(index, state, settings.seeds, folder=settings.seeds_id).start()
     return Index.open(settings.db_path, seeds=settings.seeds, **lexicon)
 
 
@@ -270,7 +270,7 @@ def open_claims(settings: Settings, state: Any) -> Any:
         return None
     from store.claims import SharedClaims
 
-    return middleware.ChainedClaims(middleware.SeenEvents(), SharedClaims(state))
+    return middleware.ChainedClaims(middleware.SeenEvents(), SharedClaims(state, budget=settings.claim_budget_ms / 1000))
 
 
 def open_records(settings: Settings, state: Any = None) -> Any:

@@ -8,6 +8,13 @@ A claim is one upsert: insert the event_id, or take over a claim older than `ttl
 RETURNING says who won. Expired rows are deleted now and then. When the store does not
 answer, claim() fails open: it returns True (answering twice beats staying silent) and logs a
 warning; the next claim tries the store again (SQLAlchemy's pre-ping replaces dead connections).
+
+The claim runs before Slack's acknowledgement, so it gets a `budget` (seconds, well under a second):
+it runs on a small pool of its own and the caller waits at most that long. A PostgreSQL that
+stalls (packets dropped rather than refused: connecting and reading wait for their own timeouts)
+costs each event `budget` at most, then the claim fails open and is logged; while every thread of the
+pool is still waiting on the store, claims fail open at once instead of queueing. A claim given up
+may still land later; that only means another replica skips the event.
 """
 from __future__ import annotations
 
@@ -16,6 +23,8 @@ import os
 import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Callable
 
 from sqlalchemy import Column, Float, Index, String, Table, delete
@@ -44,7 +53,7 @@ class SharedClaims:
     """claim(event_id) -> bool against the state store, shared by every process that uses it."""
 
     def __init__(self, state: State, ttl: float = 3600.0, replica: str | None = None,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, budget: float | None = None, threads: int = 4):
         self.state = state
         self.ttl = ttl
         self.replica = replica or replica_name()
@@ -52,9 +61,43 @@ class SharedClaims:
         self._insert = postgresql.insert if state.engine.dialect.name == "postgresql" else sqlite.insert
         self._purged = 0.0
         self._lock = threading.Lock()
-        self.failures = 0  # claims granted because the store did not answer
+        self.failures = 0  # claims granted because the store did not answer (in time)
+        self.budget = budget  # seconds a claim may take; None: no limit (the caller's thread waits)
+        self._threads = threads
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="factbot-claim") if budget else None
+        self._busy = 0  # claims running on the pool
 
     def claim(self, event_id: str) -> bool:
+        if self._pool is None:
+            return self._claim(event_id)
+        with self._lock:
+            if self._busy >= self._threads:  # every thread waits on the store: do not queue behind them
+                self.failures += 1
+                stuck = True
+            else:
+                self._busy += 1
+                stuck = False
+        if stuck:
+            log.warning("event %s: claim not tried (the state store has not answered the last %d), answering"
+                        " anyway", event_id, self._threads)
+            return True
+        future = self._pool.submit(self._claim_counted, event_id)
+        try:
+            return future.result(timeout=self.budget)
+        except FutureTimeout:
+            with self._lock:
+                self.failures += 1
+            log.warning("event %s: claim not answered within %.0f ms, answering anyway", event_id, self.budget * 1000)
+            return True
+
+    def _claim_counted(self, event_id: str) -> bool:
+        try:
+            return self._claim(event_id)
+        finally:
+            with self._lock:
+                self._busy -= 1
+
+    def _claim(self, event_id: str) -> bool:
         now = self._clock()
         stmt = self._insert(event_claims).values(event_id=event_id, claimed_at=now, replica=self.replica)
         stmt = stmt.on_conflict_do_update(
@@ -68,7 +111,8 @@ class SharedClaims:
             self._purge(now)
             return won
         except StateUnavailable as exc:
-            self.failures += 1
+            with self._lock:
+                self.failures += 1
             log.warning("event %s: claim not recorded, answering anyway: %s", event_id, exc)
             return True
 

@@ -135,3 +135,89 @@ class Cluster:
             self.stop("immediate")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+class StallingProxy:
+    """A loopback TCP proxy in front of PostgreSQL that can stall: while stalled it accepts
+    connections and forwards nothing (as a network that drops packets), and the connections open
+    when it stalled stop forwarding too. recover() closes every connection that saw the stall
+    (their clients reconnect) and forwards again."""
+
+    def __init__(self, target_port: int):
+        import threading
+
+        self.target_port = target_port
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        self.stalled = threading.Event()
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._closed = False
+        threading.Thread(target=self._accept, name="stalling-proxy", daemon=True).start()
+
+    def url(self, database_url: str) -> str:
+        return database_url.replace(f":{self.target_port}/", f":{self.port}/")
+
+    def _accept(self) -> None:
+        import threading
+
+        while not self._closed:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            with self._lock:
+                self._sockets.append(client)
+            if self.stalled.is_set():
+                continue  # accepted, never answered
+            try:
+                server = socket.create_connection(("127.0.0.1", self.target_port), timeout=5)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._sockets.append(server)
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                while self.stalled.is_set() and not self._closed:  # held, never forwarded
+                    time.sleep(0.05)
+                    if src.fileno() == -1:
+                        return
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def stall(self) -> None:
+        self.stalled.set()
+
+    def recover(self) -> None:
+        with self._lock:
+            sockets, self._sockets = self._sockets, []
+        for s in sockets:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+        self.stalled.clear()
+
+    def close(self) -> None:
+        self._closed = True
+        self.listener.close()
+        self.recover()
