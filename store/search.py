@@ -516,7 +516,10 @@ class Searcher:
             if not is_cjk(tok):
                 tokens.append(tok)
                 continue
+            filler = dictionary.chinese_filler()
             for piece in conversation.strip_cjk(tok):
+                if piece in filler and (piece,) not in v.lexicon.equivalents:
+                    continue  # 多少, 什么: the question around what it asks
                 tokens.extend(self._segment(v, piece) or [piece])
         return tokens
 

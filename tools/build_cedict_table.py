@@ -9,7 +9,8 @@ this table is what is left of it for matching, read in a fraction of that.
     .venv/bin/python tools/build_cedict_table.py > store/data/cedict-en.txt
 
 Per simplified word, its glosses split at "/" and ";", notes in brackets removed, "to " dropped
-from verbs, glosses of more than three words left out (definitions, not words a fact would use),
+from verbs, glosses of more than three words left out (definitions, not words a fact would use)
+except a proper noun's name before its first comma (谷歌 "Google, Internet company..." -> google),
 and cross references, classifiers, surnames and variants left out. A line `word<TAB>gloss|gloss`.
 Names: the words of a gloss of an entry whose pinyin is capitalised (a proper noun) that is
 itself a capitalised name (福特 Ford, 谷歌 Google), unless the word is also a common English word
@@ -62,6 +63,9 @@ def main() -> None:
                     head = PAREN.sub("", gloss.split(",")[0]).strip()
                     if NAME.fullmatch(head):
                         names.update(head.lower().split())
+                    # a name's own gloss is its head ("Google, Internet company and search engine")
+                    if 0 < len(head.split()) <= MAX_GLOSS_WORDS and head.lower() not in out:
+                        out.append(head.lower())
                 for text in PAREN.sub("", gloss).lower().split(";"):
                     text = " ".join(text.split())
                     if text.startswith("to "):

@@ -75,3 +75,24 @@ def test_a_query_of_unknown_words_gets_no_answer(index, query):
 def test_missing_is_in_the_json(index):
     assert index.search("xiaomi ipo").to_json()["missing"] == ["xiaomi"]
     assert index.search("seres ipo").to_json()["missing"] == []
+
+
+def test_ask_cleans_a_query_as_the_shell_and_slack_do(seeds, tmp_path):
+    """One function (handlers.markup.clean_text) for all three: an emoji code is no query word,
+    and filler (article, 多少) is never reported missing."""
+    import json
+
+    from click.testing import CliRunner
+
+    from bot.cli import main
+    from handlers.markup import clean_text
+
+    runner = CliRunner()
+    args = ["ask", "--json", "--seeds", str(seeds), "--db", str(tmp_path / "ask.db")]
+    out = runner.invoke(main, [*args, ":rocket: seres ipo article"])
+    assert out.exit_code == 0, out.output
+    answer = json.loads(out.output.strip().splitlines()[-1])
+    assert answer["missing"] == [] and answer["results"]
+    assert answer["query"] == clean_text(":rocket: seres ipo article")
+    out = runner.invoke(main, [*args, "赛力斯 募资 多少"])
+    assert json.loads(out.output.strip().splitlines()[-1])["missing"] == []

@@ -272,3 +272,71 @@ def test_a_missing_glossary_or_alias_file_is_an_error_naming_it(seeds, tmp_path,
     absent = tmp_path / f"no-such-{kind}.txt"
     with pytest.raises(LexiconFileError, match=f"no-such-{kind}.txt does not exist"):
         Index.open(tmp_path / "x.db", seeds=seeds, **{kind: [absent]})
+
+
+# --- refusals, and why a result matched --------------------------------------------------------
+
+@pytest.mark.parametrize("query, word", [
+    ("who is the ceo of ford", "ford"),  # a name (CC-CEDICT's) no fact holds; ceo is common
+    ("growth of my houseplants", "houseplants"),  # a word rare in general text
+    ("google cloud quarterly revenue", "google"),
+])
+def test_a_question_about_what_no_digest_holds_is_refused_naming_it(index, query, word):
+    result = index.search(query, limit=3)
+    assert result.hits == [] and word in result.missing
+
+
+def test_a_fact_must_hold_enough_of_what_the_question_says(index):
+    # capacity is in the digests, the stadium is not: the fact about training capacity holds half
+    # the question's information at most, and answers only a question about capacity
+    assert index.search("capacity of the stadium").hits == []
+    assert index.search("fairwater capacity").hits
+
+
+def test_a_name_the_digests_hold_answers_beside_a_word_they_lack(index):
+    result = index.search("seres flotation", limit=3)
+    assert result.hits and result.missing == ["flotation"]
+
+
+def test_every_result_says_how_each_query_word_matched(index):
+    def how(query):
+        hit = index.search(query, limit=1).hits[0]
+        assert hit.to_json()["matched"] == hit.matched
+        return {m["word"]: m["how"] for m in hit.matched}
+
+    assert how("seres ipo") == {"seres": "exact", "ipo": "exact"}
+    assert how("sereis ipo")["sereis"] == "typo"
+    assert how("azure margin")["margin"] == "stem"
+    assert how("capex")["capex"] == "glossary"
+    assert how("微软 光纤")["光纤"] == "translation"  # CC-CEDICT: optical fiber -> optical
+    assert how("赛力斯 营收")["赛力斯"] in {"exact", "alias"}
+    assert "semantic" in how("how much money did seres raise when it listed").values()
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("微软 光纤", "optical device"),  # 光纤: optical fiber (CC-CEDICT), no glossary line
+    ("赛力斯 风险 溢价", "risk premiums"),
+    ("赛力斯 估值 逻辑", "valuation logic"),
+    ("香港 市场 理性", "rationality"),
+])
+def test_chinese_words_outside_the_glossary_find_their_english_facts(index, query, expected):
+    result = index.search(query, limit=3)
+    assert result.hits and expected in result.hits[0].text, [h.text[:60] for h in result.hits]
+
+
+def test_every_shipped_data_file_names_its_source():
+    data = HERE.parents[1] / "store" / "data"
+    for path in sorted(data.glob("*.txt")):
+        header = "".join(line for line in path.read_text(encoding="utf-8").splitlines(True)[:12]
+                         if line.startswith("#"))
+        assert "Source" in header or "Built by tools/" in header, path.name
+
+
+def test_the_chinese_glossary_holds_only_terms_cc_cedict_lacks():
+    import subprocess
+    import sys
+
+    root = HERE.parents[1]
+    out = subprocess.run([sys.executable, "tools/prune_glossary_zh.py", "--check"], cwd=root,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
