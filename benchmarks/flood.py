@@ -21,7 +21,8 @@ it at the end. The bot's resident memory (RSS, psutil) is sampled every 50 ms.
 - quiet: the flood's signed traffic alone, to compare with.
 - drops: `factbot socket` with its default two connections; 5 times, one connection is broken (closed
   without a close frame or a disconnect message) and a slash command sent at once: the time to its ack
-  and until the broken connection is replaced.
+  and until the broken connection is replaced; then 3 times a connection goes silent (a relay stops
+  passing bytes, closes nothing): the time until it is replaced.
 
 Exit status 1 when a target is missed: a signed ack >= 1 s or not 200, an event answered other than
 once, an answer missing, RSS growing more than 50 MiB, or a replacement taking 10 s or more.
@@ -53,6 +54,7 @@ from tests.slack_standin import (  # noqa: E402
     BOT_USER_ID,
     BotProcess,
     HttpBot,
+    Relay,
     SocketModeStandIn,
     WebAPIStandIn,
     bot_env,
@@ -374,15 +376,16 @@ def scenario_huge(work: Path, clients: int = 20) -> dict:
     return result
 
 
-def scenario_drops(work: Path, drops: int = 5) -> dict:
+def scenario_drops(work: Path, drops: int = 5, silences: int = 3) -> dict:
     slack, server = WebAPIStandIn(), SocketModeStandIn()
-    slack.ws_url = server.url
+    relay = Relay(server.port)  # every connection through it, so that one can go silent
+    slack.ws_url = f"ws://127.0.0.1:{relay.port}/link?ticket=flood"
     seeds = work / "seeds"
     shutil.copytree(ROOT / "seeds", seeds)
     env = bot_env(slack, work / "factbot.db", seeds, SLACK_APP_TOKEN=APP_TOKEN, SLACK_SIGNING_SECRET="",
                   FACTBOT_LOG_LEVEL="INFO")
     proc = BotProcess(["socket"], env, work)
-    acked, replaced = [], []
+    acked, replaced, silent = [], [], []
     try:
         proc.wait_until(lambda: len(server.opened_at) >= 2, timeout=60)
         for n in range(drops):
@@ -399,15 +402,25 @@ def scenario_drops(work: Path, drops: int = 5) -> dict:
             server.wait_connections(opened + 1, timeout=15)
             replaced.append(server.opened_at[opened] - dropped)
             slack.wait_for(f"response/drop-{n}")
+        for n in range(silences):  # the path dies without FIN or RST: only the bot's pings can tell
+            opened = len(server.opened_at)
+            with relay.lock:
+                victim = max(i for i, (_, _, frozen) in enumerate(relay.pairs) if not frozen.is_set())
+            relay.freeze(victim)
+            frozen_at = time.monotonic()
+            server.wait_connections(opened + 1, timeout=20)
+            silent.append(server.opened_at[opened] - frozen_at)
     finally:
         output = proc.output()
         proc.stop()
+        relay.close()
         server.close()
         slack.close()
     result = {"drops": drops, "ack_after_drop_max_ms": round(max(acked) * 1000, 1),
               "replaced_after_ms": [round(t * 1000) for t in replaced], "replaced_max_ms": round(max(replaced) * 1000),
+              "silences": silences, "replaced_after_silence_ms": [round(t * 1000) for t in silent],
               "tracebacks": output.count("Traceback")}
-    result["ok"] = max(replaced) < 10 and max(acked) < 1.0 and result["tracebacks"] == 0
+    result["ok"] = max(replaced + silent) < 10 and max(acked) < 1.0 and result["tracebacks"] == 0
     return result
 
 

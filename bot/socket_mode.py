@@ -11,7 +11,8 @@ about a minute of silence ("Failed to check the state of sock ... Broken pipe" e
 connection is a `websockets` client (the library the tests already use for the Slack stand-in): the end
 of the stream ends the connection at once, and its own pings (every PING_INTERVAL s, PING_TIMEOUT s for the
 pong) end a connection that went silent without closing. Either way the connection is replaced after a
-short pause (RETRY_PAUSES), with a fresh URL from apps.connections.open. The envelopes go to Bolt through
+short pause (0.2 s; longer, up to 10 s, while attempts keep failing: RETRY_PAUSES), with a fresh URL
+from apps.connections.open. The envelopes go to Bolt through
 slack_bolt's own Socket Mode functions (run_bolt_app, send_response), as its handler does.
 """
 from __future__ import annotations
@@ -32,12 +33,29 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 
 log = logging.getLogger("factbot.socket_mode")
 
-PING_INTERVAL = 3.0  # seconds between our pings
-PING_TIMEOUT = 4.0  # seconds a pong may take before the connection counts as dead
+PING_INTERVAL = 2.0  # seconds between our pings
+PING_TIMEOUT = 3.0  # seconds a pong may take before the connection counts as dead
 OPEN_TIMEOUT = 10.0  # seconds for the WebSocket handshake
-RETRY_PAUSES = (0.2, 1.0, 2.0, 5.0, 10.0)  # before the 1st, 2nd, ... retry in a row; then the last again
+RETRY_PAUSES = (0.2, 1.0, 2.0, 5.0, 10.0)  # after the 1st, 2nd, ... failed attempt in a row; then the last again
 MAX_MESSAGE = 4 * 1024 * 1024  # bytes; Slack's largest envelope (a 40,000-character message) is under 1 MB
 FATAL_ERRORS = ("invalid_auth", "not_authed", "account_inactive", "token_revoked", "not_allowed_token_type")
+
+
+class OneLine(logging.Filter):
+    """websockets logs the end of a connection whose pings went unanswered as an error with a traceback
+    ("keepalive ping failed", ConnectionClosedError): an expected end, so one line without the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            record.msg, record.args = f"{record.getMessage()}: {type(exc).__name__}: {exc}", None
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+ws_log = logging.getLogger("factbot.socket_mode.websockets")
+ws_log.addFilter(OneLine())
 
 
 class SocketModeError(Exception):
@@ -58,6 +76,7 @@ class Connection:
         self.send_lock = threading.Lock()
         self.opened = 0  # how many WebSockets this connection has opened
         self.first_url: str | None = None  # a URL SocketMode.start already asked for
+        self.hello_at: float | None = None  # when the current WebSocket got Slack's hello
         self.thread = threading.Thread(target=self.run, name=f"socket-mode-{number}", daemon=True)
 
     def open_url(self) -> str:
@@ -72,16 +91,18 @@ class Connection:
         return response["url"]
 
     def run(self) -> None:
-        failures = 0
+        failures = 0  # attempts in a row that did not get as far as Slack's hello
         while not self.stop.is_set():
-            started = time.monotonic()
+            self.hello_at = None
             reason = self.session()
             if self.stop.is_set():
                 return
-            if time.monotonic() - started > 30:  # it had been working: the next try is a first retry
+            if self.hello_at is not None:  # it worked, then ended: replace it at once (not faster than 1 s apart)
                 failures = 0
-            pause = RETRY_PAUSES[min(failures, len(RETRY_PAUSES) - 1)]
-            failures += 1
+                pause = RETRY_PAUSES[0] if time.monotonic() - self.hello_at >= 1.0 else 1.0
+            else:  # Slack or the network refusing: back off
+                pause = RETRY_PAUSES[min(failures, len(RETRY_PAUSES) - 1)]
+                failures += 1
             log.info("Socket Mode connection %d ended (%s); opening a new one in %.1f s", self.number, reason, pause)
             self.stop.wait(pause)
 
@@ -93,7 +114,8 @@ class Connection:
         try:
             url, self.first_url = self.first_url or self.open_url(), None
             ws = connect(url, open_timeout=OPEN_TIMEOUT, ping_interval=PING_INTERVAL, ping_timeout=PING_TIMEOUT,
-                         close_timeout=2, max_size=MAX_MESSAGE, proxy=None, user_agent_header="factbot")
+                         close_timeout=1, max_size=MAX_MESSAGE, proxy=self.app.client.proxy or True, user_agent_header="factbot",
+                         logger=ws_log)
         except SocketModeError as exc:  # the token was revoked since the start: say so, and keep trying
             log.error("%s", exc)
             return "the app token was refused"
@@ -127,6 +149,7 @@ class Connection:
             return True
         kind = data.get("type")
         if kind == "hello":
+            self.hello_at = time.monotonic()
             log.info("Socket Mode connection %d open", self.number)
             self.on_open(self)
             return True

@@ -405,6 +405,71 @@ class SocketModeStandIn:
         self.thread.join(timeout=5)
 
 
+class Relay:
+    """A TCP relay on 127.0.0.1 to `port`, whose connections can be frozen: from freeze(n) on, no byte passes
+    either way on the n-th connection and neither side is closed, as when a network path dies silently
+    (no FIN, no RST: only the peers' own timeouts can tell)."""
+
+    def __init__(self, port: int) -> None:
+        self.target = port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.pairs: list[tuple[socket.socket, socket.socket, threading.Event]] = []
+        self.lock = threading.Lock()
+        self.closed = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.closed.is_set():
+            try:
+                client, _ = self.listener.accept()
+                upstream = socket.create_connection(("127.0.0.1", self.target), timeout=WAIT)
+            except OSError:
+                return
+            frozen = threading.Event()
+            with self.lock:
+                self.pairs.append((client, upstream, frozen))
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(src, dst, frozen), daemon=True).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket, frozen: threading.Event) -> None:
+        src.settimeout(0.05)
+        while not self.closed.is_set():
+            if frozen.is_set():  # hold both sockets open, pass nothing
+                time.sleep(0.05)
+                continue
+            try:
+                data = src.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+            if not data:
+                break
+            try:
+                dst.sendall(data)
+            except OSError:
+                break
+        if not frozen.is_set():
+            for sock in (src, dst):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def freeze(self, connection: int) -> None:
+        with self.lock:
+            self.pairs[connection][2].set()
+
+    def close(self) -> None:
+        self.closed.set()
+        self.listener.close()
+        with self.lock:
+            for client, upstream, _ in self.pairs:
+                client.close()
+                upstream.close()
+
+
 # --- what Slack sends ---------------------------------------------------------------------
 
 

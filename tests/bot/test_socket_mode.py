@@ -171,3 +171,31 @@ def test_with_one_connection_the_next_envelope_after_a_drop_is_acked_within_10_s
         slack.wait_for("response/drop-2")
     finally:
         proc.stop()
+
+
+def test_a_connection_gone_silent_is_replaced_within_10_s(slack_api, socket_mode_server, tmp_path):
+    """The path to Slack dies without a FIN or RST (the relay passes nothing more, closes nothing): the
+    bot's own pings find out, and the connection is replaced."""
+    from tests.slack_standin import Relay
+
+    server, slack = socket_mode_server, slack_api
+    relay = Relay(server.port)
+    try:
+        proc = _drop_bot(slack, server, tmp_path, connections=2)
+        slack.ws_url = f"ws://127.0.0.1:{relay.port}/link?ticket=standin"  # for the replacements too
+        try:
+            # the first two connections went straight to the server; the relay carries the next ones
+            server.drop(0)
+            server.wait_connections(3, timeout=10)
+            relay.freeze(0)
+            frozen = time.monotonic()
+            server.wait_connections(4, timeout=10)
+            assert server.opened_at[3] - frozen < 10
+            command = slash_command("/ipo", "seres", slack.response_url("silent-1"))
+            server.wait_ack(server.send(_envelope("slash_commands", command), connection=3), timeout=3)
+            slack.wait_for("response/silent-1")
+            assert "Traceback" not in proc.output()
+        finally:
+            proc.stop()
+    finally:
+        relay.close()
