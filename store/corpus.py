@@ -173,7 +173,9 @@ def locked(state: State, wait: bool = True, lock_wait: float = LOCK_WAIT) -> Ite
     with state.begin() as conn:
         if state.shared:
             if wait:
-                conn.execute(text(f"SET LOCAL lock_timeout = {max(1, int(lock_wait * 1000))}"))
+                ms = max(1, int(lock_wait * 1000))
+                conn.execute(text(f"SET LOCAL lock_timeout = {ms}"))
+                conn.execute(text(f"SET LOCAL statement_timeout = {ms + 30_000}"))
                 try:
                     conn.execute(select(func.pg_advisory_xact_lock(RELOAD_LOCK)))
                 except DBAPIError as exc:

@@ -97,6 +97,9 @@ reloads = Table(
 
 _MIGRATIONS: dict[int, tuple[str, Callable[[Connection], None]]] = {}
 SCHEMA_LOCK = 0x66616374  # advisory lock key for schema changes ("fact")
+# PostgreSQL sessions' bounds, in milliseconds
+SESSION_TIMEOUTS_MS = {"statement_timeout": 30_000, "lock_timeout": 10_000,
+                       "idle_in_transaction_session_timeout": 60_000}
 
 
 def migration(version: int, description: str) -> Callable:
@@ -140,8 +143,11 @@ def _engine(url: str) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "postgresql":
         # pre-ping: a connection PostgreSQL dropped (a restart) is replaced instead of failing a request
+        # server-side bounds on every session: no statement, lock wait or forgotten transaction holds
+        # anything for long (a change of the corpus raises its own lock wait: store.corpus.locked)
+        options = " ".join(f"-c {name}={ms}" for name, ms in SESSION_TIMEOUTS_MS.items())
         return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_timeout=10,
-                             connect_args={"connect_timeout": 5, "application_name": "factbot"})
+                             connect_args={"connect_timeout": 5, "application_name": "factbot", "options": options})
     if parsed.get_backend_name() != "sqlite":
         raise StateError(f"DATABASE_URL must be a postgresql:// (or sqlite:///) URL, not {parsed.drivername}://")
     if parsed.database:

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from store import Index, ReloadBusy, ReloadRefused
 from store.corpus import RELOAD_LOCK, CorpusSource, corpus_files, current_version, publish
@@ -309,3 +309,60 @@ def test_a_new_version_with_a_broken_article_keeps_the_stored_one_through_two_re
     with pg.begin() as conn:
         data = conn.execute(select(corpus_files.c.data).where(corpus_files.c.name == "030_new.txt")).scalar_one()
     assert bytes(data) == good.encode()
+
+
+def test_a_reload_hung_reading_a_file_holds_no_lock_and_a_waiting_one_gives_up_busy(pg, tmp_path):
+    import os
+
+    a = _seeds(tmp_path / "a")
+    b = _seeds(tmp_path / "b", ("030_new.txt", NEW))
+    fifo = a / "050_hung.txt"
+    os.mkfifo(fifo)  # whoever reads it waits (a hung network mount)
+    outcome: list = []
+    hung = threading.Thread(target=lambda: outcome.append(publish(pg, SeedFolder(a), "cli:a", folder="a")))
+    hung.start()
+    try:
+        # B's reload goes through while A's is stuck reading: A read its files before any lock
+        assert publish(pg, SeedFolder(b), "cli:b", folder="b", wait=True, lock_wait=2).version == 1
+        assert hung.is_alive() and not outcome
+    finally:
+        with open(fifo, "wb"):  # an empty file after all: A's reload goes on
+            pass
+        hung.join(20)
+    # A's seed file was stored by B meanwhile; the FIFO read empty: nothing for A to change
+    assert outcome and not outcome[0].changed and {f.path: f.status for f in outcome[0].files}["050_hung.txt"] == "failed"
+    # a reload that waits for the lock waits within its budget, then says busy
+    held, release, result = threading.Event(), threading.Event(), []
+
+    def hold():
+        with pg.begin() as conn:
+            conn.execute(select(func.pg_advisory_xact_lock(RELOAD_LOCK)))
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(10)
+        (b / "031_more.txt").write_text(NEW2, "utf-8")
+
+        def waiting():
+            try:
+                publish(pg, SeedFolder(b), "cli:b", folder="b", wait=True, lock_wait=0.3)
+            except ReloadBusy as exc:
+                result.append(exc)
+
+        waiter = threading.Thread(target=waiting)
+        waiter.start()
+        waiter.join(20)  # the budget ends the wait, not the holder
+        assert not waiter.is_alive() and result and "running" in str(result[0])
+    finally:
+        release.set()
+        holder.join(10)
+
+
+def test_postgresql_sessions_are_bounded(pg):
+    with pg.begin() as conn:
+        shown = {name: conn.execute(text(f"SHOW {name}")).scalar() for name in
+                 ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")}
+    assert shown == {"statement_timeout": "30s", "lock_timeout": "10s", "idle_in_transaction_session_timeout": "1min"}
