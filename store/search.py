@@ -59,6 +59,7 @@ RELATED = 0.8  # weight of a related word (store/data/related-words.txt), times 
 # a question in the user's own words rephrases what the facts say: of its information a fact
 # must hold half the share a keyword query's must (store/dictionary.py information)
 QUESTION_INFO_SHARE = 0.2
+SEMANTIC_TOP = 10  # candidates of a fetch that get the semantic bonus (store/semantic.py)
 DICTIONARY = 0.7  # weight of a CC-CEDICT translation of a Chinese word (below the glossary's 0.8/0.95)
 
 STOP_WORDS = frozenset("""
@@ -765,11 +766,19 @@ class Searcher:
         if not passing:
             return []
         similarity = _similarity(" ".join(g.surface for g in groups), [f.norm for f in passing])
+        lexical = [f.score(total, sim) for f, sim in zip(passing, similarity)]
         bonus = [0.0] * len(passing)
         if question and self._reranker is not None:
-            bonus = self._reranker.bonuses(generation, question, [(f.fid, f.row[1]) for f in passing])
-        scored = [(round(f.score(total, sim) + b, 4), f.published, -f.fid, f.row, _explain(f, b))
-                  for f, sim, b in zip(passing, similarity, bonus)]
+            # only the best SEMANTIC_TOP by the lexical score are embedded: the bonus reorders the
+            # head of the ranking, and its cost stays bounded however many facts pass (the order
+            # still depends on the query and the index only: pages stay slices of one order)
+            top = sorted(range(len(passing)), key=lambda i: (lexical[i], passing[i].published, -passing[i].fid),
+                         reverse=True)[:SEMANTIC_TOP]
+            got = self._reranker.bonuses(generation, question, [(passing[i].fid, passing[i].row[1]) for i in top])
+            for i, b in zip(top, got):
+                bonus[i] = b
+        scored = [(round(lex + b, 4), f.published, -f.fid, f.row, _explain(f, b))
+                  for f, lex, b in zip(passing, lexical, bonus)]
         # ties: the newer article first, then the article's earlier (more general) fact
         scored.sort(key=lambda s: (s[0], s[1], s[2]), reverse=True)
         return [(s[0], s[3], s[4]) for s in scored]

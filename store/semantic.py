@@ -53,6 +53,7 @@ class Reranker:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._cache: OrderedDict[int, object] = OrderedDict()
+        self._queries: OrderedDict[str, object] = OrderedDict()
         self._generation = None
 
     def model(self):
@@ -79,5 +80,12 @@ class Reranker:
                     self._cache[fid] = vec
                 while len(self._cache) > CACHE_FACTS:
                     self._cache.popitem(last=False)
-        q = model.embed([query], norm=True)[0]
+        with self._lock:
+            q = self._queries.get(query)
+        if q is None:  # a question's fetches share its embedding
+            q = model.embed([query], norm=True)[0]
+            with self._lock:
+                self._queries[query] = q
+                while len(self._queries) > 256:
+                    self._queries.popitem(last=False)
         return [SEMANTIC * float(cached[fid] @ q) for fid, _ in facts]
