@@ -82,7 +82,7 @@ class Settings:
     read_timeout: float = 5.0  # seconds a connection gets for its headers, then again for its body
     max_connections: int = 1000  # open HTTP connections at once
     socket_connections: int = 2  # Socket Mode WebSockets per process (Slack allows 10 per app)
-    claim_budget_ms: int = 300  # replicas: the most an event's claim in PostgreSQL holds up its ack (then fails open)
+    claim_budget_ms: int = 500  # replicas: the most an event's claim in PostgreSQL holds up its ack (then fails open)
     seeds_id: str | None = None  # this seeds folder's identity in the shared corpus; None: host:absolute path
 
     @property
@@ -109,7 +109,7 @@ class Settings:
         read_timeout = _number(e, "FACTBOT_READ_TIMEOUT", "5", float)
         max_connections = int(_number(e, "FACTBOT_MAX_CONNECTIONS", "1000", int))
         socket_connections = int(_number(e, "FACTBOT_SOCKET_CONNECTIONS", "2", int))
-        claim_budget_ms = int(_number(e, "FACTBOT_CLAIM_BUDGET_MS", "300", int))
+        claim_budget_ms = int(_number(e, "FACTBOT_CLAIM_BUDGET_MS", "500", int))
         if not 10 <= claim_budget_ms <= 2000:
             raise ConfigError(f"FACTBOT_CLAIM_BUDGET_MS must be from 10 to 2000 (Slack waits 3 s for the ack), got {claim_budget_ms}")
         for name, value, low in (("FACTBOT_MAX_REQUEST_KB", max_request_kb, 1), ("FACTBOT_READ_TIMEOUT", read_timeout, 0.5),

@@ -12,9 +12,9 @@ warning; the next claim tries the store again (SQLAlchemy's pre-ping replaces de
 The claim runs before Slack's acknowledgement, so it gets a `budget` (seconds, well under a second):
 it runs on a small pool of its own and the caller waits at most that long. A PostgreSQL that
 stalls (packets dropped rather than refused: connecting and reading wait for their own timeouts)
-costs each event `budget` at most, then the claim fails open and is logged; while every thread of the
-pool is still waiting on the store, claims fail open at once instead of queueing. A claim given up
-may still land later; that only means another replica skips the event.
+costs each event `budget` at most, then the claim fails open and is logged. A claim whose caller
+gave up while it queued behind threads still waiting on the store is dropped without asking the
+store. A claim given up may still land later; that only means another replica skips the event.
 """
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ class SharedClaims:
     """claim(event_id) -> bool against the state store, shared by every process that uses it."""
 
     def __init__(self, state: State, ttl: float = 3600.0, replica: str | None = None,
-                 clock: Callable[[], float] = time.time, budget: float | None = None, threads: int = 4):
+                 clock: Callable[[], float] = time.time, budget: float | None = None, threads: int = 8):
         self.state = state
         self.ttl = ttl
         self.replica = replica or replica_name()
@@ -63,25 +63,13 @@ class SharedClaims:
         self._lock = threading.Lock()
         self.failures = 0  # claims granted because the store did not answer (in time)
         self.budget = budget  # seconds a claim may take; None: no limit (the caller's thread waits)
-        self._threads = threads
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="factbot-claim") if budget else None
-        self._busy = 0  # claims running on the pool
 
     def claim(self, event_id: str) -> bool:
         if self._pool is None:
             return self._claim(event_id)
-        with self._lock:
-            if self._busy >= self._threads:  # every thread waits on the store: do not queue behind them
-                self.failures += 1
-                stuck = True
-            else:
-                self._busy += 1
-                stuck = False
-        if stuck:
-            log.warning("event %s: claim not tried (the state store has not answered the last %d), answering"
-                        " anyway", event_id, self._threads)
-            return True
-        future = self._pool.submit(self._claim_counted, event_id)
+        deadline = time.monotonic() + self.budget
+        future = self._pool.submit(self._claim_in_time, event_id, deadline)
         try:
             return future.result(timeout=self.budget)
         except FutureTimeout:
@@ -90,12 +78,12 @@ class SharedClaims:
             log.warning("event %s: claim not answered within %.0f ms, answering anyway", event_id, self.budget * 1000)
             return True
 
-    def _claim_counted(self, event_id: str) -> bool:
-        try:
-            return self._claim(event_id)
-        finally:
-            with self._lock:
-                self._busy -= 1
+    def _claim_in_time(self, event_id: str, deadline: float) -> bool:
+        """The claim, unless its caller gave up on it while it queued (the store is not asked then:
+        while it stalls, the queue behind the waiting threads empties at once)."""
+        if time.monotonic() >= deadline:
+            return True
+        return self._claim(event_id)
 
     def _claim(self, event_id: str) -> bool:
         now = self._clock()
