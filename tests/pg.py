@@ -63,6 +63,14 @@ class Cluster:
         self.data = self.root / "data"
         self.log = self.root / "server.log"
         self.user: str | None = None
+        self.running = False
+        try:
+            self._create()
+        except BaseException:  # initdb or the start failed: nothing left behind
+            shutil.rmtree(self.root, ignore_errors=True)
+            raise
+
+    def _create(self) -> None:
         if os.geteuid() == 0:
             for name in ("postgres", "nobody"):
                 try:
@@ -76,7 +84,6 @@ class Cluster:
                 raise RuntimeError("running as root, and neither a postgres nor a nobody user exists for initdb")
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "factbot", "-E", "UTF8",
                   "--no-sync", "--no-instructions")
-        self.running = False
         self.start()
 
     def _run(self, tool: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:

@@ -91,7 +91,10 @@ def _integrity(db: Path) -> tuple[int, int]:
     conn = sqlite3.connect(db)
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert conn.execute("INSERT INTO facts_fts(facts_fts, rank) VALUES ('integrity-check', 0)") is not None
+        try:  # FTS5 checks its index against itself and raises when they disagree (SQLITE_CORRUPT_VTAB)
+            conn.execute("INSERT INTO facts_fts(facts_fts, rank) VALUES ('integrity-check', 0)")
+        except sqlite3.DatabaseError as exc:
+            raise AssertionError(f"the full-text index is damaged: {exc}") from None
         return conn.execute("SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM facts)").fetchone()
     finally:
         conn.close()

@@ -159,3 +159,26 @@ def test_a_new_sqlite_store_opened_while_another_connection_writes_waits_for_it(
     thread.join(30)
     writer.close()
     assert outcome == ["opened"]
+
+
+def test_the_test_clusters_folder_goes_when_initdb_fails(tmp_path, monkeypatch):
+    import os
+    import tempfile
+
+    from tests import pg
+
+    bindir = Path(tempfile.mkdtemp(prefix="factbot-fake-bin-"))
+    try:
+        os.chmod(bindir, 0o755)
+        (bindir / "initdb").write_text("#!/bin/sh\necho 'initdb: broken on purpose' >&2\nexit 1\n")
+        os.chmod(bindir / "initdb", 0o755)
+        clusters = tmp_path / "clusters"  # the cluster's temporary folder goes here, and nobody else's
+        clusters.mkdir()
+        monkeypatch.setattr(tempfile, "tempdir", str(clusters))
+        with pytest.raises(RuntimeError, match="initdb failed"):
+            pg.Cluster(bindir)
+        assert list(clusters.iterdir()) == []
+    finally:
+        import shutil
+
+        shutil.rmtree(bindir, ignore_errors=True)
