@@ -279,6 +279,30 @@ def run_size(size: int, a) -> dict:
 
 # --------------------------------------------------------------------------- main
 
+def semantic_cost(size: int, a, rounds: int = 3) -> dict:
+    """The semantic re-ranking's cost: the answer queries at `size`, with the defaults and with
+    the semantic part off, in alternating rounds in one process (two indexes on one database
+    file, each warmed as `Index.open` warms it), so that the machine's load moves both alike."""
+    from store import Index
+
+    corpus, manifest, _ = ensure_corpus(size, a.seed, False, a.profile)
+    db, _rec, _ = ensure_factbot(size, a.seed, corpus, manifest, False, a.store_hash, True)
+    queries = [q["q"] for q in build_queries(a.seed, size)]
+    sides = {"on": Index(db, seeds=corpus), "off": Index(db, seeds=corpus, semantic=False)}
+    for index in sides.values():
+        index.searcher().warm()
+        for q in warmup_queries(a.seed, size):
+            index.search(q, limit=3)
+    took: dict[str, list[float]] = {"on": [], "off": []}
+    for _ in range(rounds):
+        for name, index in sides.items():
+            took[name] += [index.search(q, limit=3).took_ms for q in queries]
+    out = {name: {"p50_ms": pct(t, 50), "p99_ms": pct(t, 99), "n": len(t)} for name, t in took.items()}
+    out["p99_on_over_off"] = out["on"]["p99_ms"] / out["off"]["p99_ms"]
+    out["p50_on_over_off"] = out["on"]["p50_ms"] / out["off"]["p50_ms"]
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="factbot benchmark harness (see benchmarks/README.md)")
     ap.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated fact counts")
@@ -290,8 +314,16 @@ def main(argv=None) -> int:
                     help="queries for the naive scan (default: all at <=20k, 60 at <=200k, 15 above)")
     ap.add_argument("--no-naive", action="store_true")
     ap.add_argument("--no-tantivy", action="store_true")
+    ap.add_argument("--semantic-cost", action="store_true",
+                    help="only compare search times with the semantic part on and off (alternating rounds)")
     a = ap.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in a.sizes.split(",") if s.strip()]
+    if a.semantic_cost:
+        a.store_hash = store_hash()
+        for size in sizes:
+            log(f"=== {human(size)} facts: semantic on / off ===")
+            print(json.dumps({"size": size, **semantic_cost(size, a)}))
+        return 0
     results = []
     t0 = time.perf_counter()
     a.store_hash = store_hash()  # one key for the whole run (store/ may be edited meanwhile)

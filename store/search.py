@@ -269,6 +269,7 @@ class Searcher:
         self._local = threading.local()
         self._heading_cache: dict[tuple[int, str], tuple[set[str], str]] = {}
         self._reranker = Reranker() if getattr(index, "semantic", False) else None
+        dictionary.warm()  # once per process: a searcher's first question does not pay for it
 
     # vocabulary snapshot ---------------------------------------------------------------
     def _current(self, conn) -> _Vocab:
