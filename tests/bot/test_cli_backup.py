@@ -133,8 +133,10 @@ def test_a_state_store_of_a_newer_factbot_is_refused_in_one_line_and_left_alone(
     before = path.read_bytes()
     result = run(tmp_path, "report")
     assert result.returncode == 1 and "Traceback" not in result.stderr
+    from store.state import schema_target
+
     assert result.stderr.strip() == ("Error: the state database (factbot.state.db) has schema version 99, newer than"
-                                     " this factbot's 1: upgrade factbot")
+                                     f" this factbot's {schema_target()}: upgrade factbot")
     assert path.read_bytes() == before
 
 
@@ -155,5 +157,32 @@ def test_a_state_store_of_an_older_factbot_gets_the_tables_it_lacked(tmp_path):
     conn = sqlite3.connect(path)
     try:
         assert conn.execute("SELECT count(*) FROM answer_votes").fetchone()[0] == 0
+    finally:
+        conn.close()
+
+
+def test_a_state_store_of_schema_1_is_migrated_and_keeps_its_rows(tmp_path):
+    """What factbot before the uploads' origins left: corpus_files without origin and folder, version 1."""
+    from store.records import Records
+    from store.state import schema_target
+
+    path = tmp_path / "factbot.state.db"
+    state = State.open(state_url(None, tmp_path / "factbot.db"))
+    Records(state.engine).record_unanswered("kept question", "U1", "C1")
+    state.close()
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("ALTER TABLE corpus_files DROP COLUMN origin")
+        conn.execute("ALTER TABLE corpus_files DROP COLUMN folder")
+        conn.execute("UPDATE schema_version SET version = 1")
+    conn.close()
+    result = run(tmp_path, "report", "--json")
+    assert result.returncode == 0, result.stderr
+    assert '"query": "kept question"' in result.stdout
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("SELECT version FROM schema_version").fetchone()[0] == schema_target() >= 2
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(corpus_files)")}
+        assert {"origin", "folder"} <= columns
     finally:
         conn.close()
