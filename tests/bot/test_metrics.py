@@ -59,6 +59,12 @@ def test_questions_are_counted_by_surface_and_outcome_with_their_answer_time(bot
     assert after[("factbot_claims_failed_open_total", ())] == 0  # no replicas: no shared claims
 
 
+def test_factbot_watch_off_watches_nothing_and_says_so(bot):
+    # the tests' environment sets FACTBOT_WATCH=off (tests/slack_standin.bot_env)
+    assert "the seeds folder is not watched (FACTBOT_WATCH=off)" in bot.output()
+    assert "watching " not in bot.output()
+
+
 def test_reloads_and_uploads_are_counted(bot, slack):
     before = scrape(bot)
     assert before[("factbot_reload_last_success_timestamp_seconds", ())] > 0  # the startup build

@@ -107,13 +107,3 @@ def test_factbot_serve_watches_its_seeds_folder_and_dms_the_admins_when_a_reload
         slack_api.wait_for("chat.postMessage", channel="U0OTHER")
     finally:
         bot.stop()
-
-
-def test_factbot_watch_off(slack_api, tmp_path):
-    env = bot_env(slack_api, tmp_path / "factbot.db", copy_seeds(tmp_path / "seeds"), FACTBOT_WATCH="off")
-    bot = HttpBot(env, tmp_path)
-    try:
-        bot.wait_until(lambda: "the seeds folder is not watched (FACTBOT_WATCH=off)" in bot.output())
-        assert "watching " not in bot.output()
-    finally:
-        bot.stop()
