@@ -214,3 +214,53 @@ def test_with_replicas_an_export_added_on_one_reaches_the_other(slack_api, datab
     finally:
         for bot in bots:
             bot.stop()
+
+
+def test_factbot_remove_and_restore_on_the_command_line(tmp_path):
+    import subprocess
+
+    from store import Index
+    from store.corpus import audit, store_upload
+    from store.state import State, state_url
+    from tests.slack_standin import factbot_argv
+
+    seeds = copy_seeds(tmp_path / "seeds")
+    db = tmp_path / "factbot.db"
+    env = bot_env(None, db, seeds, FACTBOT_SEMANTIC="off")
+    state = State.open(state_url(None, db))
+    try:
+        store_upload(state, "030_catl.txt", EXPORT.encode(), "slack:U0ADMIN")
+        store_upload(state, "030_catl.txt", EXPORT_V2.encode(), "slack:U0ADMIN", replace=True)
+    finally:
+        state.close()
+    Index(db, seeds=seeds).reload("startup")
+
+    def factbot(*args):
+        return subprocess.run(factbot_argv(*args), env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+
+    def files():
+        index = Index(db)
+        try:
+            return {a.file for a in index.sources()}
+        finally:
+            index.close()
+
+    assert "030_catl.txt" in files()
+    result = factbot("remove", "--yes", "030_catl.txt")
+    assert result.returncode == 0, result.stderr
+    assert "removed 030_catl.txt" in result.stdout and "030_catl.txt" not in files()
+    assert factbot("remove", "--yes", "030_catl.txt").stderr.strip() == "Error: no file named 030_catl.txt in the corpus"
+    listing = factbot("restore", "--list", "030_catl.txt")
+    assert listing.stdout.count("version ") == 2 and "removed by cli" in listing.stdout
+    assert factbot("restore", "030_catl.txt", "--version", "1").returncode == 0  # the first upload
+    index = Index(db)
+    try:
+        texts = " ".join(h.text for h in index.search("debrecen factory production").hits)
+    finally:
+        index.close()
+    assert "starts production next year" in texts and "030_catl.txt" in files()
+    state = State.open(state_url(None, db))
+    try:
+        assert [r["action"] for r in audit(state)][:2] == ["restored", "removed"]
+    finally:
+        state.close()
