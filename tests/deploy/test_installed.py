@@ -192,6 +192,21 @@ def test_installed_socket_and_serve_start_against_postgresql_and_answer_their_he
         procs[0].wait_until(socket_mode_server.connected.is_set)
         if venv["user"] is not None:  # the index was written by the unprivileged user
             assert (work / "a" / "factbot.db").stat().st_uid == venv["user"].pw_uid
+        # the image's HEALTHCHECK command itself, with this venv's python and this health port
+        check = _healthcheck(venv["bin"] / "python", health)
+        assert subprocess.run(check, capture_output=True, timeout=30).returncode == 0
     finally:
         for proc in procs:
             proc.stop()
+    assert subprocess.run(check, capture_output=True, timeout=30).returncode != 0  # and it fails once it is gone
+
+
+def _healthcheck(python: Path, port: int) -> list[str]:
+    """deploy/Dockerfile's HEALTHCHECK CMD (an exec-form JSON array), for this venv and port."""
+    import re
+
+    text = re.sub(r"\\\n", " ", (ROOT / "deploy" / "Dockerfile").read_text("utf-8"))
+    (line,) = [ln for ln in text.splitlines() if ln.startswith("HEALTHCHECK")]
+    argv = json.loads(line[line.index(" CMD ") + len(" CMD "):])
+    assert argv[0] == "/opt/factbot/bin/python"
+    return [str(python)] + [arg.replace("127.0.0.1:8080", f"127.0.0.1:{port}") for arg in argv[1:]]
