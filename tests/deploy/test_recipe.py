@@ -101,8 +101,10 @@ def factbot_command(argv: list[str]) -> str:
     return argv[1]
 
 
-def test_env_example_lists_exactly_the_settings_factbot_reads():
+def test_env_example_and_docs_list_exactly_the_settings_factbot_reads():
     assert example_settings() == settings_read()
+    documented = set(re.findall(r"^\| `([A-Z][A-Z0-9_]+)` \|", (ROOT / "docs" / "settings.md").read_text("utf-8"), re.M))
+    assert documented == settings_read()
 
 
 def test_the_image_installs_every_package_runs_as_a_user_and_checks_liveness():
@@ -164,6 +166,10 @@ def test_compose_sets_only_settings_and_waits_for_a_healthy_postgresql(files):
         assert all(p.endswith(":" + health) for p in spec.get("ports", []))
         watching.append(spec["environment"].get("FACTBOT_WATCH", "on") != "off")
     assert watching.count(True) == 1
+    seeds_mounts = {next(v.split(":")[0] for v in services[n]["volumes"] if v.endswith(":/seeds")) for n in replicas}
+    if len(seeds_mounts) == 1:  # one seeds folder for both: one identity in the corpus, or a reload
+        ids = {services[n]["environment"].get("FACTBOT_SEEDS_ID") for n in replicas}  # on one would not
+        assert len(ids) == 1 and None not in ids  # remove what the other put there
     datas = [services[n]["volumes"][1] for n in replicas]
     assert len(set(datas)) == 2  # each replica its own index
 
