@@ -81,3 +81,26 @@ def test_reloads_and_uploads_are_counted(bot, slack):
     assert after[("factbot_reload_last_success_timestamp_seconds", ())] > before[("factbot_reload_last_success_timestamp_seconds", ())]
     assert after[("factbot_reload_failures_total", ())] == 0
     assert after[("factbot_facts_indexed", ())] == 33
+
+
+def test_claims_that_failed_open_are_counted(tmp_path):
+    """A replica whose PostgreSQL does not answer grants every claim (answering twice beats silence): counted."""
+    from bot.metrics import Metrics
+    from handlers.middleware import ChainedClaims, SeenEvents
+    from store import Index
+    from store.claims import SharedClaims
+    from store.state import State
+    from tests.slack_standin import free_port
+
+    state = State.connect(f"postgresql://factbot@127.0.0.1:{free_port()}/factbot")  # nothing listens there
+    claims = ChainedClaims(SeenEvents(), SharedClaims(state))
+    index = Index.open(tmp_path / "factbot.db", seeds=copy_seeds(tmp_path / "seeds"), semantic=False)
+    metrics = Metrics()
+    metrics.attach(index, claims)
+    try:
+        assert claims.claim("Ev1") and claims.claim("Ev2") and not claims.claim("Ev1")  # Ev1 again: seen here
+        text = metrics.exposition()[0].decode()
+        assert "factbot_claims_failed_open_total 2.0" in text and "factbot_facts_indexed 31.0" in text
+    finally:
+        index.close()
+        state.close()
