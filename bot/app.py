@@ -116,6 +116,9 @@ def create_app(settings: Settings, index: Any, *, client: WebClient | None = Non
     bolt_log = logging.getLogger("factbot.bolt")
     if not any(isinstance(f, _ClientCarriesToken) for f in bolt_log.filters):
         bolt_log.addFilter(_ClientCarriesToken())
+    # one pool for every listener and for the work they hand on (a reload after its ack, the answer to
+    # an unknown button): Bolt's own, the same for HTTP and Socket Mode, drained by drain(app)
+    executor = ListenerPool(max_workers=LISTENER_THREADS, thread_name_prefix="factbot-listener")
     app = App(
         client=client or create_client(settings),
         signing_secret=settings.slack_signing_secret or "",
@@ -127,9 +130,11 @@ def create_app(settings: Settings, index: Any, *, client: WebClient | None = Non
         # a listener holds its thread until its answer is posted: while Slack's API is slow or rate
         # limits, Bolt's default pool (CPUs + 4 threads) fills with answers and the next request's ack()
         # waits behind them past Slack's 3 s (tests/bot/test_serve_hostile.py); threads start as needed
-        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="factbot-listener"),
+        listener_executor=executor,
     )
     bot = Factbot(index, settings, records=records if records is not None else open_records(settings), metrics=metrics)
+    bot.executor = executor
+    app.factbot_executor = executor  # type: ignore[attr-defined]
     # the corpus' state store, for uploads and removals: the replica's, else the embedded one
     bot.state = state if state is not None else (getattr(index, "state", None) or open_state(settings))
     middleware.register(app, claims)
@@ -144,21 +149,67 @@ def create_app(settings: Settings, index: Any, *, client: WebClient | None = Non
     @app.error
     def on_error(error: Exception, body: Any, client: WebClient, logger: logging.Logger) -> BoltResponse | None:
         if isinstance(error, BoltUnhandledRequestError):
-            return _unhandled(body, client, logger)
+            return _unhandled(body, client, logger, executor)
         logger.error("listener failed: %s: %s", type(error).__name__, error)
         return None
 
     return app
 
 
-def _unhandled(body: Any, client: WebClient, logger: logging.Logger) -> BoltResponse | None:
+class ListenerPool(ThreadPoolExecutor):
+    """Bolt's listener executor, counting the work it holds (queued or running), so that a shutdown
+    can wait until it is all done: a listener's work may hand on more (a reload after its ack)."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._pending = 0
+        self._idle = threading.Condition()
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
+        with self._idle:
+            self._pending += 1
+        try:
+            future = super().submit(fn, *args, **kwargs)
+        except BaseException:
+            self._done(None)
+            raise
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, _future: Any) -> None:
+        with self._idle:
+            self._pending -= 1
+            if self._pending == 0:
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+
+def drain(app: App, timeout: float = 30.0) -> bool:
+    """At shutdown, once no new request comes in: the listeners' work under way (answers, reloads and
+    what they hand on) finished within `timeout` seconds, then the pool closed; True when it all finished."""
+    pool = getattr(app, "factbot_executor", None)
+    if pool is None:
+        return True
+    finished = pool.wait_idle(timeout)
+    if finished:
+        pool.shutdown(wait=False)
+    return finished
+
+
+def _unhandled(body: Any, client: WebClient, logger: logging.Logger, executor: Any = None) -> BoltResponse | None:
     """A request no listener took. A button click is acknowledged (a 404 shows the user an error) and
-    answered, after the acknowledgement, with an "out of date" notice; anything else stays a 404."""
+    answered, after the acknowledgement (on the listeners' pool), with an "out of date" notice;
+    anything else stays a 404."""
     if actions.is_button_click(body):
         action_id = ((body.get("actions") or [{}])[0] or {}).get("action_id")
         logger.info("a click on a button factbot does not know (%r): told it is out of date", str(action_id)[:100])
-        threading.Thread(target=actions.answer_unknown_button, args=(body, client), name="factbot-unknown-button",
-                         daemon=True).start()
+        if executor is not None:
+            executor.submit(actions.answer_unknown_button, body, client)
+        else:
+            actions.answer_unknown_button(body, client)
         return BoltResponse(status=200, body="")
     logger.warning("no listener for this request (%s): answered 404", str((body or {}).get("type"))[:50]
                    if isinstance(body, dict) else "?")

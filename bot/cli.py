@@ -446,7 +446,7 @@ def _slack_mode(mode: str, host: str = "0.0.0.0", port: int | None = None) -> No
     metrics = Metrics()
     health = Health(reason="opening the index (building it from the seeds when it is new)")
     endpoints = Endpoints(health, metrics)
-    health_server = watcher = None
+    health_server = watcher = app = None
     try:
         if settings.health_port:
             try:
@@ -479,6 +479,10 @@ def _slack_mode(mode: str, host: str = "0.0.0.0", port: int | None = None) -> No
     finally:
         if watcher is not None:
             watcher.stop()
+        if app is not None:  # the answers and reloads under way finish before the process ends
+            from bot.app import drain
+
+            drain(app)
         if health_server is not None:
             health_server.close()
 

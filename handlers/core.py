@@ -240,9 +240,11 @@ class Factbot:
         yield render.render_notice(RELOADING)
         yield self.reload(actor, wait=wait)
 
-    def reload_in_background(self, actor: str, deliver: Callable[[Message], Any]) -> threading.Thread:
-        """In a thread: deliver "Reloading…", reload, deliver the report, one after the other, so that
-        the report cannot overtake the notice."""
+    def reload_in_background(self, actor: str, deliver: Callable[[Message], Any]) -> Any:
+        """After the acknowledgement, on the app's listener pool (`executor`, set by bot/app.py: a
+        shutdown drains it; HTTP and Socket Mode alike): deliver "Reloading…", reload, deliver the
+        report, one after the other, so that the report cannot overtake the notice. Without an
+        executor (no Bolt app: the shell), a thread of its own."""
 
         def job() -> None:
             for message in self.reload_messages(actor):
@@ -251,6 +253,9 @@ class Factbot:
                 except Exception as exc:
                     log.error("could not deliver a reload message to %s: %s", actor, describe_error(exc))
 
+        executor = getattr(self, "executor", None)
+        if executor is not None:
+            return executor.submit(job)
         thread = threading.Thread(target=job, name="factbot-reload", daemon=True)
         thread.start()
         return thread
