@@ -311,7 +311,8 @@ def test_slow_connections_are_closed_after_the_read_timeout(bot):
         for sock in socks.values():
             sock.close()
     assert set(closed_at) == {"silent", "headers", "body"}, closed_at
-    assert all(READ_TIMEOUT - 0.5 <= t <= READ_TIMEOUT + 2.5 for t in closed_at.values()), closed_at
+    # the sweep runs once a second, when waitress' loop wakes (at least every second): 2 s late at most, +1 s of slack
+    assert all(READ_TIMEOUT - 0.5 <= t <= READ_TIMEOUT + 3.0 for t in closed_at.values()), closed_at
 
 
 def test_a_command_is_acked_within_a_second_while_slack_is_slow_to_take_20_answers(bot, slack):
