@@ -7,8 +7,6 @@ import sqlite3
 import subprocess
 import threading
 
-import pytest
-
 from store.state import State, state_url
 from tests.slack_standin import copy_seeds, factbot_argv
 
