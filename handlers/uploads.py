@@ -126,8 +126,10 @@ def corpus_state(bot: Factbot) -> Any:
 
 def store(bot: Factbot, check: Any, data: bytes, user: str, replace: bool) -> Message:
     """Store the checked export as `user`'s upload, then reload; the reply."""
-    from store.corpus import store_upload
+    from store.corpus import NameTaken, store_upload
 
+    if not replace and _in_seeds_folder(bot, check.name):  # a seed file of this process' folder
+        raise NameTaken(check.name)  # (with replicas it is in the corpus too; without, only there)
     store_upload(corpus_state(bot), check.name, data, actor=f"slack:{user}", replace=replace)
     log.info("export %s %s by %s (%s articles, %s facts)", check.name, "replaced" if replace else "added", user,
              check.articles, check.facts)
@@ -135,10 +137,18 @@ def store(bot: Factbot, check: Any, data: bytes, user: str, replace: bool) -> Me
     return render_export_added(check, replace, bot.reload(actor=f"slack:{user}", wait=True))
 
 
+def _in_seeds_folder(bot: Factbot, name: str) -> bool:
+    seeds = getattr(bot.index, "seeds", None)
+    try:
+        return seeds is not None and (seeds / name).is_file()
+    except OSError:
+        return False
+
+
 def render_name_taken(check: Any, row: dict | None, pending: str) -> Message:
     """The question to the uploader: Replace / Keep both / Cancel."""
     shown = clip_escaped(check.name, 200)
-    held = ""
+    held = " (a file of the seeds folder)"
     if row:
         origin = "uploaded" if row.get("origin") == "upload" else "from a seeds folder"
         held = (f" ({origin}, added by {clip_escaped(str(row.get('added_by')), 100)} at "

@@ -147,6 +147,17 @@ def test_a_file_of_the_same_name_replaces_it_only_when_it_parses_and_the_uploade
     assert click(bot, slack, question, "factbot_upload_replace", "up-again").text.startswith("That upload is no longer")
 
 
+def test_a_file_named_as_a_seed_file_asks_first_and_replaces_it_only_when_told(bot, slack):
+    (seed,) = [p.name for p in bot.seeds.iterdir() if p.name.startswith("000_")]
+    before = bot.health()
+    channel = share(bot, slack, seed, EXPORT_V2.replace("Zwickau", "Halle").encode())
+    (question,) = slack.wait_for("chat.postMessage", channel=channel)
+    assert f"`{seed}` is stored already* (a file of the seeds folder)" in question.all_text()
+    assert bot.health() == before and "Halle" not in ask(bot, slack, "halle", "seed-kept")
+    assert "Cancelled" in click(bot, slack, question, "factbot_upload_cancel", "seed-cancel").text
+    assert bot.health() == before
+
+
 def test_a_members_file_is_refused_and_never_downloaded_and_the_question_answered(bot, slack):
     before = bot.health()
     channel = share(bot, slack, "032_member.txt", EXPORT_V2.encode(), user=MEMBER)
