@@ -17,6 +17,7 @@ import logging
 import math
 import threading
 import time
+import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qsl
@@ -129,8 +130,41 @@ def signature_ok(secret: str, body: bytes, timestamp: str | None, signature: str
     return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
 
 
+# the fields Bolt reads to route a request and build its context (slack_bolt.request.internals), with the
+# types Slack sends them as; another type there makes Bolt raise instead of answering
+_TEXT = ("type", "team_id", "user_id", "channel_id", "enterprise_id", "api_app_id", "event_id", "command", "text",
+         "response_url", "trigger_id", "callback_id", "ts", "thread_ts", "event_ts", "subtype", "bot_id")
+_TEXT_OR_OBJECT = ("team", "user", "channel", "enterprise")
+_OBJECT = ("event", "container", "view", "message", "authorizations[]", "actions[]")
+
+
+def shape_problem(data: dict, where: str = "") -> str | None:
+    """Which field of a parsed body Bolt would choke on (`where`: the path so far), or None."""
+    for key in _TEXT:
+        if data.get(key) is not None and not isinstance(data[key], str):
+            return f"{where}{key} is not a string"
+    for key in _TEXT_OR_OBJECT:
+        if data.get(key) is not None and not isinstance(data[key], (str, dict)):
+            return f"{where}{key} is neither a string nor an object"
+    for key in _OBJECT:
+        listed = key.endswith("[]")
+        name = key[:-2] if listed else key
+        value = data.get(name)
+        if value is None:
+            continue
+        items = value if listed and isinstance(value, list) else [value] if not listed else None
+        if items is None or not all(isinstance(item, dict) for item in items):
+            return f"{where}{name} is not {'a list of objects' if listed else 'an object'}"
+        if name == "event":
+            problem = shape_problem(value, "event.")
+            if problem:
+                return problem
+    return None
+
+
 def malformed(body: str, content_type: str | None) -> str | None:
-    """Why Bolt could not parse `body` (the way slack_bolt.request.internals.parse_body reads it), or None."""
+    """Why Bolt could not parse `body` (the way slack_bolt.request.internals.parse_body reads it) or route
+    it (shape_problem), or None."""
     if not body:
         return None
     if content_type == "application/json" or body.startswith("{"):
@@ -138,14 +172,14 @@ def malformed(body: str, content_type: str | None) -> str | None:
             data = json.loads(body)
         except ValueError:
             return "not JSON"
-        return None if isinstance(data, dict) else "JSON that is not an object"
+        return shape_problem(data) if isinstance(data, dict) else "JSON that is not an object"
     form = dict(parse_qsl(body, keep_blank_values=True))
     if "payload" in form:
         try:
             data = json.loads(form["payload"])
         except ValueError:
             return "a payload that is not JSON"
-        return None if isinstance(data, dict) else "a payload that is not a JSON object"
+        return shape_problem(data) if isinstance(data, dict) else "a payload that is not a JSON object"
     return None
 
 
@@ -181,7 +215,13 @@ class SlackFront:
         if problem:
             return self.reject(environ, start_response, "400 Bad Request", f"signed, but {problem}")
         environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
-        return self.inner(environ, start_response)
+        try:
+            return self.inner(environ, start_response)
+        except Exception as exc:  # a signed request Bolt raised on: one line, where, not the traceback
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
+            where = f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"
+            return self.reject(environ, start_response, "500 Internal Server Error",
+                               f"signed, but Bolt failed on it: {type(exc).__name__} at {where}")
 
     @staticmethod
     def answer(start_response: Callable, status: str, data: bytes, extra: list | None = None) -> list[bytes]:

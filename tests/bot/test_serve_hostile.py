@@ -33,6 +33,18 @@ MALFORMED = [
     (b"\xff\xfe=\xc3\x28", "application/x-www-form-urlencoded"),
 ]
 
+# signed, well-formed JSON, but fields Bolt reads of a type Slack never sends (each was a 500 and a traceback)
+SHAPELESS = [
+    (b'{"type": "event_callback", "event": "x"}', "application/json"),
+    (b'{"type": "event_callback", "event": []}', "application/json"),
+    (b'{"type": "event_callback", "event": {"type": 5}}', "application/json"),
+    (b'{"type": "block_actions", "actions": "x", "user": 3}', "application/json"),
+    (b"payload=" + urllib.parse.quote(json.dumps({"type": "block_actions", "actions": 5})).encode(),
+     "application/x-www-form-urlencoded"),
+    (b'{"team_id": 5, "authorizations": "x", "event": {"type": "app_mention", "text": 5, "channel": []}}',
+     "application/json"),
+]
+
 
 @pytest.fixture(scope="module")
 def bot(slack, tmp_path_factory):
@@ -139,7 +151,7 @@ def test_unsigned_or_wrongly_signed_malformed_bodies_are_401_without_a_traceback
 
 
 def test_signed_malformed_bodies_are_400_without_a_traceback(bot):
-    for body, content_type in MALFORMED:
+    for body, content_type in MALFORMED + SHAPELESS:
         status, answer = _post(bot, body, signed_headers(body, content_type=content_type))
         assert status == 400, (body, answer)
     output = bot.output()
