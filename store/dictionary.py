@@ -123,9 +123,9 @@ def _jieba():
 _added: set[str] = set()
 
 
-def segment(run: str, known: tuple[str, ...] = ()) -> list[str]:
-    """A run of Chinese characters cut into words by jieba; `known` words (the glossary's and the
-    alias table's Chinese terms) are added to its dictionary first, so that they stay whole."""
+def add_words(known) -> None:
+    """Add words (the glossary's and the alias table's Chinese terms) to jieba's dictionary, so
+    that they stay whole; done when a vocabulary is loaded, not by a question."""
     tok = _jieba()
     new = [w for w in known if w not in _added]
     if new:
@@ -133,7 +133,13 @@ def segment(run: str, known: tuple[str, ...] = ()) -> list[str]:
             for w in new:
                 tok.add_word(w, freq=None)
                 _added.add(w)
-    return [w for w in tok.lcut(run, HMM=False) if w.strip()]
+
+
+def segment(run: str, known=()) -> list[str]:
+    """A run of Chinese characters cut into words by jieba (`known` words added first)."""
+    if known:
+        add_words(known)
+    return [w for w in _jieba().lcut(run, HMM=False) if w.strip()]
 
 
 def merge(pieces: list[str], longest: int = 4) -> list[str]:

@@ -294,6 +294,7 @@ class Searcher:
         n_facts = conn.execute("SELECT count(*) FROM facts").fetchone()[0]
         learned = [(c, e) for c, e in conn.execute("SELECT cjk, english FROM aliases")]
         lex = lexicon_mod.load(learned, glossary_files, alias_files, related_words)
+        dictionary.add_words(lex.cjk_keys())  # kept whole by jieba (a query does not pay for it)
         # typo targets: the index's words and the glossary's ("oversubscirbed" -> oversubscribed)
         by_length: dict[int, list[str]] = {}
         for term in set(df).union(k[0] for k in lex.equivalents if len(k) == 1):
@@ -536,7 +537,7 @@ class Searcher:
             return [run]
         filler = dictionary.chinese_filler()
         out = []
-        for word in dictionary.merge(dictionary.segment(run, v.cjk_keys)):
+        for word in dictionary.merge(dictionary.segment(run)):
             known = (word,) in v.lexicon.equivalents
             if not known and (word in filler or len(word) == 1):
                 continue
