@@ -100,6 +100,10 @@ SCHEMA_LOCK = 0x66616374  # advisory lock key for schema changes ("fact")
 # PostgreSQL sessions' bounds, in milliseconds
 SESSION_TIMEOUTS_MS = {"statement_timeout": 30_000, "lock_timeout": 10_000,
                        "idle_in_transaction_session_timeout": 60_000}
+# the client's side (libpq): a server gone silent mid-statement (packets dropped) is given up after
+# about 15 s of unacknowledged data (tcp_user_timeout) or of unanswered keepalives, not waited on forever
+CLIENT_TCP = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 2, "keepalives_count": 3,
+              "tcp_user_timeout": 15_000}
 
 
 def migration(version: int, description: str) -> Callable:
@@ -147,7 +151,8 @@ def _engine(url: str) -> Engine:
         # anything for long (a change of the corpus raises its own lock wait: store.corpus.locked)
         options = " ".join(f"-c {name}={ms}" for name, ms in SESSION_TIMEOUTS_MS.items())
         return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_timeout=10,
-                             connect_args={"connect_timeout": 5, "application_name": "factbot", "options": options})
+                             connect_args={"connect_timeout": 5, "application_name": "factbot", "options": options,
+                                           **CLIENT_TCP})
     if parsed.get_backend_name() != "sqlite":
         raise StateError(f"DATABASE_URL must be a postgresql:// (or sqlite:///) URL, not {parsed.drivername}://")
     if parsed.database:

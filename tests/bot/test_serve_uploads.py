@@ -6,7 +6,8 @@ import json
 import pytest
 
 from tests.slack_standin import (
-    BOT_USER_ID, HttpBot, block_action, bot_env, copy_seeds, direct_message, event_callback, mention, reload_count,
+    BOT_USER_ID, HttpBot, block_action, bot_env, copy_seeds, direct_message, event_callback, home_action, home_opened,
+    mention, reload_count,
 )
 
 ADMIN = "U0ADMIN"
@@ -273,5 +274,45 @@ def test_factbot_remove_and_restore_on_the_command_line(tmp_path):
     state = State.open(state_url(None, db))
     try:
         assert [r["action"] for r in audit(state)][:2] == ["restored", "removed"]
+    finally:
+        state.close()
+
+
+def _home(bot, slack, user: str, after: int) -> dict:
+    """`user`'s Home tab once it was published more than `after` times."""
+    slack.wait_for("views.publish", count=after + 1, timeout=30, user_id=user)
+    return slack.views[user]
+
+
+def _remove_buttons(view: dict) -> dict[str, dict]:
+    return {b["accessory"]["value"]: b["accessory"] for b in view["blocks"]
+            if b.get("type") == "section" and (b.get("accessory") or {}).get("action_id") == "factbot_home_remove"}
+
+
+def test_an_admins_home_lists_the_uploads_each_with_a_remove_button_that_only_an_admin_can_use(bot, slack):
+    channel = share(bot, slack, "038_home.txt", EXPORT.replace("Debrecen factory", "Pecs factory").encode())
+    assert "Added `038_home.txt`" in slack.wait_for("chat.postMessage", channel=channel)[0].all_text()
+    n = len(slack.calls_to("views.publish", user_id=ADMIN))
+    bot.event(event_callback(home_opened(ADMIN)))
+    buttons = _remove_buttons(_home(bot, slack, ADMIN, n))
+    assert buttons["038_home.txt"]["confirm"]["confirm"]["text"] == "Remove"  # Slack asks before the click counts
+    m = len(slack.calls_to("views.publish", user_id=MEMBER))
+    bot.event(event_callback(home_opened(MEMBER)))
+    assert _remove_buttons(_home(bot, slack, MEMBER, m)) == {}  # not drawn for anyone else
+    bot.action(home_action("factbot_home_remove", "038_home.txt", user=MEMBER))  # a forged click
+    assert "only factbot's admins" in json.dumps(_home(bot, slack, MEMBER, m + 1)["blocks"])
+    assert stored(bot, "038_home.txt") is not None and "Pecs factory" in ask(bot, slack, "pecs factory", "home-kept")
+    n = len(slack.calls_to("views.publish", user_id=ADMIN))
+    bot.action(home_action("factbot_home_remove", "038_home.txt", user=ADMIN))
+    view = _home(bot, slack, ADMIN, n)
+    assert "Removed `038_home.txt`." in json.dumps(view["blocks"]) and "038_home.txt" not in _remove_buttons(view)
+    assert stored(bot, "038_home.txt") is None and "Pecs factory" not in ask(bot, slack, "pecs factory", "home-gone")
+    from store.corpus import audit
+    from store.state import State, state_url
+
+    state = State.open(state_url(None, bot.db))
+    try:
+        removal = next(r for r in audit(state) if r["action"] == "removed" and r["name"] == "038_home.txt")
+        assert removal["actor"] == f"slack:{ADMIN}"
     finally:
         state.close()
