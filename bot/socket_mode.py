@@ -22,6 +22,7 @@ import logging
 import signal
 import threading
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -167,8 +168,10 @@ class Connection:
         try:
             response = run_bolt_app(self.app, request)
             send_response(self, request, response, started)
-        except Exception:  # a listener's failure must not end the connection
-            log.exception("Socket Mode connection %d: envelope %s failed", self.number, request.envelope_id)
+        except Exception as exc:  # must not end the connection; one line (type and place), not a traceback
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
+            log.error("Socket Mode connection %d: envelope %s failed: %s at %s:%d", self.number, request.envelope_id,
+                      type(exc).__name__, frame.filename.rsplit("/", 1)[-1], frame.lineno)
 
     def send_socket_mode_response(self, response: SocketModeResponse) -> None:
         """The ack, on the connection the envelope came on (if that one ended, Slack retries an event)."""

@@ -195,3 +195,21 @@ def test_a_connection_gone_silent_is_replaced_within_10_s(slack_api, socket_mode
             proc.stop()
     finally:
         relay.close()
+
+
+def test_an_envelope_bolt_cannot_read_is_one_log_line_and_the_next_is_answered(slack_api, socket_mode_server,
+                                                                               tmp_path):
+    server, slack = socket_mode_server, slack_api
+    proc = _drop_bot(slack, server, tmp_path, connections=1)
+    try:
+        for payload in ({"type": "event_callback", "event": "x"}, {"type": "block_actions", "actions": 5, "user": 3}):
+            server.send(_envelope("events_api" if "event" in payload else "interactive", payload))
+        command = server.send(_envelope("slash_commands", slash_command("/ipo", "seres", slack.response_url("after-bad"))))
+        server.wait_ack(command)
+        slack.wait_for("response/after-bad")
+        output = proc.output()
+        assert "Traceback" not in output
+        failed = [line for line in output.splitlines() if "envelope" in line and "failed:" in line]
+        assert failed and all(" at " in line for line in failed), failed  # one line: the exception and where
+    finally:
+        proc.stop()
