@@ -44,6 +44,7 @@ REMOVE_ACTION, REMOVE_CANCEL_ACTION = "factbot_remove", "factbot_remove_cancel"
 UPLOAD_BLOCK, REMOVE_BLOCK = "factbot_upload_choice", "factbot_remove_choice"
 TEXT_TYPES = {"text", "txt", "plain_text"}
 TIMEOUT = 30
+RELOAD_WAIT = 5.0  # seconds the reload after an upload or a removal waits for another one, then "busy"
 
 
 class UploadError(Exception):
@@ -134,7 +135,7 @@ def store(bot: Factbot, check: Any, data: bytes, user: str, replace: bool) -> Me
     log.info("export %s %s by %s (%s articles, %s facts)", check.name, "replaced" if replace else "added", user,
              check.articles, check.facts)
     bot.count_upload("replaced" if replace else "added")
-    return render_export_added(check, replace, bot.reload(actor=f"slack:{user}", wait=True))
+    return render_export_added(check, replace, bot.reload(actor=f"slack:{user}", wait=RELOAD_WAIT))
 
 
 def _in_seeds_folder(bot: Factbot, name: str) -> bool:
@@ -275,7 +276,7 @@ def remove(bot: Factbot, client: Any, user: str | None, name: str) -> Message:
     except ReloadBusy:
         return render_notice("The corpus is busy with another change; nothing was removed. Try again in a moment.")
     log.info("%s removed by %s", name[:200], user)
-    report = bot.reload(actor=f"slack:{user}", wait=True)
+    report = bot.reload(actor=f"slack:{user}", wait=RELOAD_WAIT)
     head = f"*Removed `{clip_escaped(name, 200)}`.* `factbot restore {clip_escaped(name, 200)}` brings it back."
     return Message(text=clip(head.replace("*", "") + "\n" + report.text, MAX_FALLBACK),
                    blocks=([section(head).to_dict()] + list(report.blocks))[:MAX_BLOCKS])

@@ -380,11 +380,12 @@ def schema_version(path: Path) -> str | None:
 
 class _ReloadLock:
     """An exclusive lock on `<db>.lock` across threads and processes (filelock's FileLock, an
-    flock on POSIX); busy at once unless `wait`."""
+    flock on POSIX); busy at once unless `wait` (True: as long as it takes; a number: that many
+    seconds at most)."""
 
-    def __init__(self, db: Path, wait: bool):
+    def __init__(self, db: Path, wait: bool | float):
         self.path = Path(str(db) + ".lock")
-        self.lock = FileLock(self.path, timeout=-1 if wait else 0)
+        self.lock = FileLock(self.path, timeout=-1 if wait is True else float(wait or 0))
 
     def __enter__(self):
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -127,3 +127,39 @@ def test_two_uploads_of_one_name_at_once_store_one_and_ask_about_the_other(datab
         assert sorted(outcomes) == ["asked", "stored"] and history(state, "a.txt") == []
     finally:
         state.close()
+
+
+def test_a_reload_waiting_for_another_waits_within_its_budget_then_says_busy(index):
+    import threading
+
+    from store import ReloadBusy
+    from store.index import _ReloadLock
+
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with _ReloadLock(index.db_path, wait=True):
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    outcome: list = []
+    try:
+        assert held.wait(10)
+        waiter = threading.Thread(target=lambda: outcome.append(_busy(index, ReloadBusy)))
+        waiter.start()
+        waiter.join(20)  # its budget ends the wait, not the holder
+        assert not waiter.is_alive() and outcome == ["busy"]
+    finally:
+        release.set()
+        holder.join(10)
+    assert index.reload("cli", wait=0.3).ok  # free again
+
+
+def _busy(index, busy) -> str:
+    try:
+        index.reload("cli", wait=0.3)
+        return "ran"
+    except busy:
+        return "busy"
