@@ -57,11 +57,13 @@ def _refusal():
     """A reload (or first build) refused because it would empty the index, stopped before it was
     done (a worker process died), or not run because the shared store does not answer: one line,
     exit 1."""
-    from store import ReloadFailed, ReloadRefused
+    from store import ReloadBusy, ReloadFailed, ReloadRefused
     from store.errors import StateError
 
     try:
         yield
+    except ReloadBusy as exc:
+        raise click.ClickException(f"reload not run: {exc}; try again in a moment") from None
     except ReloadRefused as exc:
         raise click.ClickException(f"reload refused: {exc}") from None
     except ReloadFailed as exc:
@@ -75,7 +77,8 @@ def _replica(database_url: str, index, seeds: Path, folder: str | None = None):
     from store.replica import Replica
     from store.state import State
 
-    return Replica(index, State.connect(database_url), seeds, folder=folder)
+    # the command line may wait for another replica's reload longer than a Slack listener would
+    return Replica(index, State.connect(database_url), seeds, folder=folder, lock_wait=600.0)
 
 
 seeds_option = click.option(
