@@ -21,7 +21,8 @@ parse is stored (every replica indexes the same articles) and reported with its 
 removes only the files *its own folder* put there (`folder`, the folder's identity: FACTBOT_SEEDS_ID,
 by default host:path) and that are gone from it; files of other replicas' folders and uploads stay.
 A folder file of the same name as an upload never replaces the upload. An upload stays until an
-admin removes it (`remove_file`). A reload that would empty the corpus of its own folder's files is
+admin removes it (`remove_file`). A file stored before origins were kept belongs to the first
+folder whose reload lists it. A reload that would empty the corpus of its own folder's files is
 refused. Every content replaced or removed goes to `corpus_history` (restore_file brings it back),
 and every change lands in `corpus_audit` with who and when.
 
@@ -261,7 +262,13 @@ def publish(state: State, source, actor: str, wait: bool = False, only_if_empty:
             corpus_files.c.name, corpus_files.c.hash, corpus_files.c.articles, corpus_files.c.facts,
             corpus_files.c.errors, corpus_files.c.origin, corpus_files.c.folder))}
         names = {r.name for r in reads}
-        own = {name for name, row in known.items() if (row.origin or FOLDER) == FOLDER and row.folder == folder}
+        unowned = sorted(name for name, row in known.items()
+                         if name in names and row.folder is None and (row.origin or FOLDER) == FOLDER)
+        if unowned:  # stored before origins were kept: the first folder that lists a file owns it
+            conn.execute(update(corpus_files).where(corpus_files.c.name.in_(unowned))
+                         .values(origin=FOLDER, folder=folder))
+        own = {name for name, row in known.items() if (row.origin or FOLDER) == FOLDER
+               and (row.folder == folder or name in unowned)}
         holding = [name for name in own if known[name].facts]
         if holding and not names.intersection(holding):
             raise ReloadRefused(

@@ -366,3 +366,22 @@ def test_postgresql_sessions_are_bounded(pg):
         shown = {name: conn.execute(text(f"SHOW {name}")).scalar() for name in
                  ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")}
     assert shown == {"statement_timeout": "30s", "lock_timeout": "10s", "idle_in_transaction_session_timeout": "1min"}
+
+
+def test_a_file_stored_before_origins_were_kept_belongs_to_the_first_folder_that_lists_it(store, tmp_path):
+    from sqlalchemy import update
+
+    a, b = _seeds(tmp_path / "a", ("030_new.txt", NEW)), _seeds(tmp_path / "b")
+    publish(store, SeedFolder(a), "startup", folder="a")
+    with store.begin() as conn:  # as a corpus of schema 1 left them
+        conn.execute(update(corpus_files).values(origin=None, folder=None))
+    assert publish(store, SeedFolder(b), "cli", folder="b").removed == []  # B lists the seed only: owns it
+    (a / "030_new.txt").unlink()
+    assert publish(store, SeedFolder(a), "cli", folder="a").removed == []  # A never listed it since
+    with store.begin() as conn:
+        owners = dict(conn.execute(select(corpus_files.c.name, corpus_files.c.folder)).all())
+    assert owners == {SEED.name: "b", "030_new.txt": None}
+    (b / "031_keep.txt").write_text(NEW2, "utf-8")
+    publish(store, SeedFolder(b), "cli", folder="b")
+    (b / SEED.name).unlink()  # the claimed file gone from its folder goes, as any of its own
+    assert publish(store, SeedFolder(b), "cli", folder="b").removed == [SEED.name]
