@@ -721,11 +721,13 @@ class Searcher:
         ranked: list[tuple[float, tuple, list]] = []
         seen: set[int] = set()
         want, per_statement = FIRST_WANT, CANDIDATES
-        for _ in range(FETCHES):
+        for fetch in range(FETCHES):
             ids, complete = self._candidates(conn, groups, want, v.n_facts, per_statement)
             new = [i for i in ids if i not in seen]
             seen.update(new)
-            answers = self._rank(groups, self._rows(conn, new), question, v.generation, info)
+            # the semantic bonus reorders the head of the ranking: the first fetch's answers
+            answers = self._rank(groups, self._rows(conn, new), question, v.generation, info,
+                                 rerank=fetch == 0)
             ranked.extend(answers)
             if complete or not answers or len(ranked) >= need:
                 break
@@ -745,7 +747,7 @@ class Searcher:
         return rows
 
     def _rank(self, groups: list[Group], rows: list, question: str | None = None,
-              generation: int = 0, info: float = 0.0) -> list[tuple[float, tuple, list]]:
+              generation: int = 0, info: float = 0.0, rerank: bool = True) -> list[tuple[float, tuple, list]]:
         """Candidates that reach the confidence threshold, best first: (score, row, how each query
         word matched). Two thresholds: the share of the query's weight in the index (idf) a fact
         must hold, and the share of its `info`, the information in general text of all its words,
@@ -770,7 +772,7 @@ class Searcher:
         similarity = _similarity(" ".join(g.surface for g in groups), [f.norm for f in passing])
         lexical = [f.score(total, sim) for f, sim in zip(passing, similarity)]
         bonus = [0.0] * len(passing)
-        if question and self._reranker is not None:
+        if question and rerank and self._reranker is not None:
             # only the best SEMANTIC_TOP by the lexical score are embedded: the bonus reorders the
             # head of the ranking, and its cost stays bounded however many facts pass (the order
             # still depends on the query and the index only: pages stay slices of one order)
