@@ -238,7 +238,7 @@ def ask_removal(bot: Factbot, client: Any, user: str | None, name: str) -> Messa
         return render_notice(NOT_ADMIN)
     name = " ".join(name.split())
     if not name:
-        return render_notice(f"Say which file: `/factbot remove <file>`.")
+        return render_notice("Say which file: `/factbot remove <file>`.")
     row = stored_file(corpus_state(bot), name)
     shown = clip_escaped(name, 200)
     if row is None:
