@@ -23,6 +23,7 @@ ENV_PORT, DEFAULT_PORT = "PORT", 3000
 
 # what Slack accepts as a slash command's name: "/" and at most 31 more characters, lower case, no spaces
 COMMAND_NAME = re.compile(r"/[a-z0-9_\-]{1,31}")
+AGENT_VIEWS = ("on", "assistant", "off")  # FACTBOT_AGENT_VIEW
 
 
 class ConfigError(Exception):
@@ -84,6 +85,9 @@ class Settings:
     socket_connections: int = 2  # Socket Mode WebSockets per process (Slack allows 10 per app)
     claim_budget_ms: int = 500  # replicas: the most an event's claim in PostgreSQL holds up its ack (then fails open)
     seeds_id: str | None = None  # this seeds folder's identity in the shared corpus; None: host:absolute path
+    # Slack's AI surfaces (docs/agent-view.md): "on" the agent view (features.agent_view), "assistant" the
+    # older split pane (features.assistant_view, through Bolt's Assistant), "off" neither
+    agent_view: str = "on"
 
     @property
     def db_path(self) -> Path:
@@ -120,6 +124,10 @@ class Settings:
             raise ConfigError(f"FACTBOT_SOCKET_CONNECTIONS must be from 1 to 10 (Slack's limit per app), got {socket_connections}")
         if log_days < 1:
             raise ConfigError(f"FACTBOT_LOG_DAYS must be at least 1, got {log_days}")
+        agent_view = (e.get("FACTBOT_AGENT_VIEW") or "on").strip().lower()
+        agent_view = {"true": "on", "yes": "on", "1": "on", "false": "off", "no": "off", "0": "off"}.get(agent_view, agent_view)
+        if agent_view not in AGENT_VIEWS:
+            raise ConfigError(f"FACTBOT_AGENT_VIEW must be on, assistant or off, got {e.get('FACTBOT_AGENT_VIEW')!r}")
         commands = tuple(c if c.startswith("/") else "/" + c for c in _split(e.get("FACTBOT_COMMANDS", "/ipo,/azure")))
         for command in commands:
             if not COMMAND_NAME.fullmatch(command):
@@ -164,6 +172,7 @@ class Settings:
             socket_connections=socket_connections,
             claim_budget_ms=claim_budget_ms,
             seeds_id=(e.get("FACTBOT_SEEDS_ID") or "").strip() or None,
+            agent_view=agent_view,
         )
         given = {name: value for name, value in options.items() if value is not None}
         return dataclasses.replace(settings, **given) if given else settings
