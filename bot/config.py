@@ -79,7 +79,7 @@ class Settings:
     health_host: str = "0.0.0.0"
     watch: bool = True  # reload when a file of the seeds folder is added, changed or removed (bot/watch.py)
     # HTTP mode against hostile traffic (bot/serve.py, docs/security.md)
-    max_request_kb: int = 1024  # largest request body; Slack's largest (a 40,000-character message) is ~650 KB
+    max_request_kb: int = 1024  # largest request body; Slack's largest (a 40,000-character message) is ~640 KB
     read_timeout: float = 5.0  # seconds a connection gets for its headers, then again for its body
     max_connections: int = 1000  # open HTTP connections at once
     socket_connections: int = 2  # Socket Mode WebSockets per process (Slack allows 10 per app)
