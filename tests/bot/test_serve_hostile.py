@@ -352,3 +352,18 @@ def test_the_log_has_no_traceback_after_all_that(bot):
     output = bot.output()
     assert "Traceback" not in output
     assert not re.search(r"Exception (while|when)", output)
+
+
+def test_the_limits_are_settings_with_one_line_errors():
+    from bot.config import ConfigError, Settings
+    from bot.serve import Limits
+
+    settings = Settings.from_env({"FACTBOT_MAX_REQUEST_KB": "2048", "FACTBOT_READ_TIMEOUT": "2.5",
+                                  "FACTBOT_MAX_CONNECTIONS": "300", "FACTBOT_SOCKET_CONNECTIONS": "4"}, dotenv=False)
+    assert Limits.from_settings(settings) == Limits(max_body=2048 * 1024, read_timeout=2.5, max_connections=300)
+    assert settings.socket_connections == 4
+    for name, value in (("FACTBOT_MAX_REQUEST_KB", "0"), ("FACTBOT_READ_TIMEOUT", "0.1"),
+                        ("FACTBOT_MAX_CONNECTIONS", "5"), ("FACTBOT_SOCKET_CONNECTIONS", "11"),
+                        ("FACTBOT_SOCKET_CONNECTIONS", "0"), ("FACTBOT_READ_TIMEOUT", "soon")):
+        with pytest.raises(ConfigError, match=name):
+            Settings.from_env({name: value}, dotenv=False)
