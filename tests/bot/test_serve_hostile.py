@@ -235,22 +235,25 @@ def test_a_body_longer_than_its_content_length_is_cut_off(bot):
 
 
 def test_twenty_huge_bodies_at_once_leave_the_memory_flat(bot, slack):
-    """10 clients claim 300 MB in Content-Length and send it anyway, 10 send 300 MB chunked; the bot's
-    resident memory, sampled every 20 ms while they run, stays within 40 MiB of what it was before."""
+    """10 clients claim 300 MB in Content-Length and send it anyway, 10 send 300 MB chunked, each starting
+    again once cut off, for a second; the bot's resident memory, sampled every 10 ms while they run, stays
+    within 40 MiB of what it was before."""
     process = psutil.Process(bot.proc.pid)
     baseline = process.memory_info().rss
     results: list[tuple[int, bool]] = []
     lock = threading.Lock()
+    started = time.monotonic()
 
     def client(chunked: bool) -> None:
-        with _connect(bot) as sock:
-            head = (b"Transfer-Encoding: chunked\r\n" if chunked else b"Content-Length: %d\r\n" % HUGE)
-            sock.sendall(b"POST /slack/events HTTP/1.1\r\nHost: factbot\r\nContent-Type: application/json\r\n"
-                         + head + b"\r\n")
-            sent, hung_up = _push(sock, _chunked() if chunked else _garbage())
-            hung_up = hung_up or _closed_by_server(sock, time.monotonic() + 5)
-        with lock:
-            results.append((sent, hung_up))
+        while time.monotonic() - started < 1.0:
+            with _connect(bot) as sock:
+                head = (b"Transfer-Encoding: chunked\r\n" if chunked else b"Content-Length: %d\r\n" % HUGE)
+                sock.sendall(b"POST /slack/events HTTP/1.1\r\nHost: factbot\r\nContent-Type: application/json\r\n"
+                             + head + b"\r\n")
+                sent, hung_up = _push(sock, _chunked() if chunked else _garbage())
+                hung_up = hung_up or _closed_by_server(sock, time.monotonic() + 5)
+            with lock:
+                results.append((sent, hung_up))
 
     threads = [threading.Thread(target=client, args=(i % 2 == 0,), daemon=True) for i in range(20)]
     for t in threads:
@@ -258,10 +261,10 @@ def test_twenty_huge_bodies_at_once_leave_the_memory_flat(bot, slack):
     peak = baseline
     while any(t.is_alive() for t in threads):
         peak = max(peak, process.memory_info().rss)
-        time.sleep(0.02)
+        time.sleep(0.01)
     for t in threads:
         t.join(timeout=30)
-    assert len(results) == 20 and all(hung_up for _, hung_up in results)
+    assert len(results) >= 20 and all(hung_up for _, hung_up in results)
     assert max(sent for sent, _ in results) < SENT_BOUND
     assert peak - baseline < 40 * 1024 * 1024, f"grew {(peak - baseline) / 2**20:.1f} MiB"
     assert _command(bot, slack, "after-huge")[0] == 200
