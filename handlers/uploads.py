@@ -241,6 +241,9 @@ def ask_removal(bot: Factbot, client: Any, user: str | None, name: str) -> Messa
         return render_notice("Say which file: `/factbot remove <file>`.")
     row = stored_file(corpus_state(bot), name)
     shown = clip_escaped(name, 200)
+    if row is None and _in_seeds_folder(bot, name):  # without replicas the folder's files are the folder's
+        return render_notice(f"`{shown}` is a file of the seeds folder: delete it there, and the next reload"
+                             " removes it. Only uploaded files are removed from Slack.")
     if row is None:
         return render_notice(f"No file named `{shown}` in the corpus. `/factbot sources` lists what is indexed.")
     origin = "uploaded" if row.get("origin") == "upload" else "from a seeds folder (it comes back at that folder's next reload unless deleted there)"

@@ -157,6 +157,10 @@ def test_a_file_named_as_a_seed_file_asks_first_and_replaces_it_only_when_told(b
     assert bot.health() == before and "Halle" not in ask(bot, slack, "halle", "seed-kept")
     assert "Cancelled" in click(bot, slack, question, "factbot_upload_cancel", "seed-cancel").text
     assert bot.health() == before
+    # nor does /factbot remove take a seed file: the folder's files are the folder's
+    bot.command("/factbot", f"remove {seed}", slack.response_url("seed-remove"), user=ADMIN)
+    (answer,) = slack.wait_for("response/seed-remove")
+    assert "is a file of the seeds folder: delete it there" in answer.text and "factbot_remove" not in json.dumps(answer.blocks)
 
 
 def test_a_members_file_is_refused_and_never_downloaded_and_the_question_answered(bot, slack):
