@@ -18,7 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 
 from bot.config import Settings
-from handlers import actions, commands, events, feedback, home, middleware, shortcuts, uploads
+from handlers import actions, assistant, commands, events, feedback, home, middleware, shortcuts, uploads
 from handlers.core import Factbot
 from handlers.delivery import error_code
 
@@ -143,6 +143,7 @@ def create_app(settings: Settings, index: Any, *, client: WebClient | None = Non
     actions.register(app, bot)
     feedback.register(app, bot)
     shortcuts.register(app, bot)
+    assistant.register(app, bot)  # before home: the Messages tab's app_home_opened is the agent view's
     home.register(app, bot)
     uploads.register(app, bot)
 

@@ -20,7 +20,10 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
+    ContextActionsBlock,
     ContextBlock,
+    FeedbackButtonObject,
+    FeedbackButtonsElement,
     MarkdownTextObject,
     PlainTextObject,
     SectionBlock,
@@ -41,6 +44,9 @@ MORE_ACTION = "factbot_more"
 VOTE_UP_ACTION = "factbot_vote_up"
 VOTE_DOWN_ACTION = "factbot_vote_down"
 THANKS_BLOCK = "factbot_thanks"
+# Slack's own 👍 / 👎 (a feedback_buttons element in a context_actions block) on posted answers
+FEEDBACK_ACTION = "factbot_feedback"
+FEEDBACK_BLOCK = "factbot_feedback"
 MAX_VOTE_FACTS = 50
 MAIN_COMMAND = "/factbot"
 
@@ -259,12 +265,16 @@ def decode_value(value: Any, max_offset: int = 1000) -> tuple[str, int] | None:
     return query[:MAX_QUERY], offset
 
 
-def encode_vote(query: str, offset: int, fact_ids: Sequence[int]) -> str:
-    """A vote button's value: the page of the search and the ids of the facts it showed."""
+def encode_vote(query: str, offset: int, fact_ids: Sequence[int], vote: int | None = None) -> str:
+    """A vote button's value: the page of the search and the ids of the facts it showed (and, for a
+    feedback_buttons element, whose two buttons share one action_id, the vote: +1 or -1)."""
     ids = [int(i) for i in list(fact_ids)[:MAX_VOTE_FACTS]]
     query = query[:MAX_QUERY]
     while True:
-        value = json.dumps({"q": query, "o": int(offset), "f": ids}, ensure_ascii=False, separators=(",", ":"))
+        data: dict[str, Any] = {"q": query, "o": int(offset), "f": ids}
+        if vote is not None:
+            data["v"] = 1 if vote > 0 else -1
+        value = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         if len(value) <= MAX_BUTTON_VALUE:
             return value
         query = query[: max(0, len(query) - (len(value) - MAX_BUTTON_VALUE) - 1)]
@@ -284,6 +294,17 @@ def decode_vote(value: Any) -> tuple[str, int, list[int]] | None:
     if not all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i < 2**63 for i in ids):
         return None
     return page[0], page[1], ids
+
+
+def decode_feedback(value: Any) -> tuple[str, int, list[int], int] | None:
+    """(query, offset, fact ids, vote) from a feedback_buttons value, or None when it is not one of ours."""
+    page = decode_vote(value)
+    if page is None:
+        return None
+    vote = json.loads(value).get("v")
+    if vote not in (1, -1) or isinstance(vote, bool):
+        return None
+    return page[0], page[1], page[2], vote
 
 
 # --- answers ------------------------------------------------------------------------------
@@ -340,7 +361,10 @@ def render_answer(
 
     share: add a "Share in channel" button (for ephemeral answers); more: add a "More results"
     button when the store says there is more; shared_by: a user ID, for a shared answer;
-    feedback: add 👍 / 👎 buttons naming the facts shown (room is kept for the thanks after a vote).
+    feedback: add 👍 / 👎 naming the facts shown. A posted answer (share=False: a mention's thread, a
+    DM, a shared answer) gets Slack's feedback_buttons in a context_actions block; an ephemeral one
+    (share=True: slash commands, the message shortcut), where Slack does not take context_actions,
+    gets two buttons in the actions block (room is kept for the thanks after a vote).
     When there are no hits this is the no-match message with `suggestions`.
     """
     query = result.query
@@ -372,13 +396,30 @@ def render_answer(
         room -= 2
         fallback.append(_fallback_hit(n, hit))
         shown.append(hit.id)
-    if feedback and shown:
+    rating: ContextActionsBlock | None = None
+    if feedback and shown and share:
         value = encode_vote(query, offset, shown)
         actions.append(ButtonElement(text=PlainTextObject(text="👍", emoji=True), action_id=VOTE_UP_ACTION, value=value))
         actions.append(ButtonElement(text=PlainTextObject(text="👎", emoji=True), action_id=VOTE_DOWN_ACTION, value=value))
+    elif feedback and shown:
+        rating = feedback_block(query, offset, shown)
     if actions:
         blocks.append(ActionsBlock(block_id="factbot_buttons", elements=actions))
+    if rating is not None:
+        blocks.append(rating)
     return Message(text=clip("\n".join(fallback), MAX_FALLBACK), blocks=_dicts(blocks))
+
+
+def feedback_block(query: str, offset: int, fact_ids: Sequence[int]) -> ContextActionsBlock:
+    """Slack's 👍 / 👎 for an answer: each button's value names the page and the facts shown, and the vote."""
+    def button(text: str, label: str, vote: int) -> FeedbackButtonObject:
+        return FeedbackButtonObject(text=PlainTextObject(text=text, emoji=True), accessibility_label=label,
+                                    value=encode_vote(query, offset, fact_ids, vote=vote))
+
+    element = FeedbackButtonsElement(action_id=FEEDBACK_ACTION,
+                                     positive_button=button("👍", "This answer helped", 1),
+                                     negative_button=button("👎", "This answer did not help", -1))
+    return ContextActionsBlock(block_id=FEEDBACK_BLOCK, elements=[element])
 
 
 def with_thanks(blocks: Sequence[dict], text: str) -> list[dict]:
@@ -487,6 +528,15 @@ def render_reload_report(report: Any) -> Message:
             blocks.append(section(chunk))
         text += "\nFailed files:\n" + "\n".join(lines)
     return Message(text=clip(text, MAX_FALLBACK), blocks=_dicts(blocks))
+
+
+def render_welcome(articles: int, commands: Sequence[str] = ()) -> Message:
+    """The agent view's greeting on the Messages tab (at most once a day per person)."""
+    held = f" ({articles} article{'s' if articles != 1 else ''} so far)" if articles else ""
+    text = (f"Hi! I answer questions from the team's article digests{held} with sourced facts. "
+            "Ask me anything here, or pick one of the suggestions.")
+    hint = f"`{MAIN_COMMAND} help` shows how to ask; `{MAIN_COMMAND} sources` lists what is indexed."
+    return Message(text=text, blocks=_dicts([section(escape(text)), context(hint)]))
 
 
 def render_notice(text: str) -> Message:

@@ -188,3 +188,40 @@ class OverviewCache:
         with self._lock:
             self._key, self._value = key, value
         return value
+
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+MAX_SUGGESTED = 60  # characters of a suggested question taken from a title
+
+
+def _shorten(title: str, limit: int = MAX_SUGGESTED) -> str:
+    """A title cut to about `limit` characters: at its first clause break when it has one that early,
+    else at a word (Latin) or a character (Chinese)."""
+    title = " ".join(title.split())
+    for mark in ("：", ":", "，", ",", "？", "?"):
+        head = title.split(mark, 1)[0].strip()
+        if 4 <= len(head) < len(title) and len(head) <= limit:
+            return head + ("?" if mark in "？?" and not _CJK.search(head) else "？" if mark in "？?" else "")
+    if len(title) <= limit:
+        return title
+    cut = title[:limit]
+    if not _CJK.search(cut) and " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,.;:-")
+
+
+def suggested_questions(index, seen: Overview, n: int = 4) -> list[str]:
+    """Up to `n` questions to suggest, each checked to find facts: the overview's example questions
+    (names and topics the corpus holds most) and, for half of them, the newest articles' titles
+    (shortened; in Chinese where the corpus' titles are), each once."""
+    titles: list[str] = []
+    for info in seen.newest:
+        question = _shorten(info.title or "")
+        if question and question not in titles and index.search(question, limit=1).hits:
+            titles.append(question)
+        if len(titles) >= n:
+            break
+    examples = [q for q in seen.examples if q not in titles]
+    want_titles = min(len(titles), max(n // 2, n - len(examples)))
+    out = examples[: n - want_titles] + titles[:want_titles]
+    return list(dict.fromkeys(out))[:n]

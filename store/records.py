@@ -6,6 +6,8 @@ DATABASE_URL; `Records` takes the Engine):
     unanswered_queries  one row per question with no confident answer: query, user, channel, time
     answer_votes        one row per (answer, user): 👍 (+1) or 👎 (-1), the query, the fact ids
                         shown, user, channel, time; a second click by the same user replaces it
+    welcomes            one row per (user, UTC day) someone was greeted on (the agent view's
+                        Messages tab greets at most once a day); rows of earlier days are deleted
 
 Rows older than `keep_days` are deleted (when the store is opened, and at most hourly after
 that as rows are written). Nothing here knows about Slack: an "answer" is any key the caller
@@ -46,6 +48,12 @@ answer_votes = sa.Table(
     sa.Column("channel", sa.String(64), nullable=False),
     sa.Column("at", sa.DateTime, nullable=False, index=True),  # UTC
     sa.UniqueConstraint("answer", "user_id", name="answer_votes_one_per_user"),
+)
+
+welcomes = sa.Table(
+    "welcomes", metadata,
+    sa.Column("user_id", sa.String(64), primary_key=True),
+    sa.Column("day", sa.String(10), primary_key=True),  # UTC, YYYY-MM-DD
 )
 
 MAX_QUERY = 500
@@ -128,7 +136,7 @@ class Records:
         self.clock = clock
         self._purged_at = 0.0
         self._lock = threading.Lock()
-        metadata.create_all(engine, tables=[unanswered_queries, answer_votes])  # State.open does it too
+        metadata.create_all(engine, tables=[unanswered_queries, answer_votes, welcomes])  # State.open does it too
         self.purge()
 
     # writing ------------------------------------------------------------------------------
@@ -165,12 +173,35 @@ class Records:
             conn.execute(stmt)
         self._maybe_purge()
 
+    def first_visit_today(self, user: str, at: datetime | None = None) -> bool:
+        """True the first time this is asked for `user` on a UTC day (one row, written atomically, so
+        replicas sharing PostgreSQL agree); False on every later call that day."""
+        values = {"user_id": str(user)[:64], "day": _utc(at, self.clock).strftime("%Y-%m-%d")}
+        stmt = (self._insert(welcomes).values(**values).on_conflict_do_nothing(index_elements=["user_id", "day"])
+                .returning(welcomes.c.user_id))  # a row back when written (rowcount is -1 on PostgreSQL here)
+        with self.engine.begin() as conn:
+            written = conn.execute(stmt).first() is not None
+        self._maybe_purge()
+        return written
+
+    def _insert(self, table: sa.Table):
+        dialect = self.engine.dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        elif dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+            raise RuntimeError(f"unsupported state store {dialect}")
+        return insert(table)
+
     def purge(self, now: datetime | None = None) -> int:
-        """Delete the records older than keep_days; how many were deleted."""
-        cutoff = _utc(now, self.clock) - timedelta(days=self.keep_days)
+        """Delete the records older than keep_days (the welcomes of days before today); how many were deleted."""
+        today = _utc(now, self.clock)
+        cutoff = today - timedelta(days=self.keep_days)
         with self.engine.begin() as conn:
             n = conn.execute(unanswered_queries.delete().where(unanswered_queries.c.at < cutoff)).rowcount
             n += conn.execute(answer_votes.delete().where(answer_votes.c.at < cutoff)).rowcount
+            n += conn.execute(welcomes.delete().where(welcomes.c.day < today.strftime("%Y-%m-%d"))).rowcount
         self._purged_at = self.clock()
         return n
 

@@ -73,6 +73,31 @@ class Call:
         return self.text + "\n" + json.dumps(self.blocks, ensure_ascii=False)
 
 
+# assistant.threads.*: the arguments Slack requires of each (docs.slack.dev/reference/methods), checked
+ASSISTANT_METHODS = {
+    "assistant.threads.setStatus": ("channel_id", "thread_ts", "status"),
+    "assistant.threads.setSuggestedPrompts": ("channel_id", "prompts"),
+    "assistant.threads.setTitle": ("channel_id", "thread_ts", "title"),
+}
+MAX_SUGGESTED_PROMPTS = 4
+
+
+def _assistant_answer(method: str, params: dict) -> dict:
+    """Slack's answer to an assistant.threads call: invalid_arguments when a required one is missing
+    (an empty status is allowed: it clears the status), or when the prompts are not 1 to 4 of
+    {"title", "message"}."""
+    for name in ASSISTANT_METHODS[method]:
+        if name not in params or (params[name] in ("", None) and name != "status"):
+            return {"ok": False, "error": "invalid_arguments", "missing": name}
+    if method == "assistant.threads.setSuggestedPrompts":
+        prompts = params["prompts"]
+        prompts = json.loads(prompts) if isinstance(prompts, str) else prompts
+        if (not isinstance(prompts, list) or not 1 <= len(prompts) <= MAX_SUGGESTED_PROMPTS
+                or not all(isinstance(p, dict) and p.get("title") and p.get("message") for p in prompts)):
+            return {"ok": False, "error": "invalid_arguments"}
+    return {"ok": True}
+
+
 class WebAPIStandIn:
     """A stand-in for https://slack.com/api/ that records every call and answers like Slack.
 
@@ -275,6 +300,8 @@ class WebAPIStandIn:
             body = {"ok": True, "view": dict(view or {}, id="V0STANDIN")}
         elif method == "apps.connections.open":
             body = {"ok": True, "url": self.ws_url} if self.ws_url else {"ok": False, "error": "no_socket"}
+        elif method in ASSISTANT_METHODS:
+            body = _assistant_answer(method, params)
         return 200, {"Content-Type": "application/json"}, json.dumps(body)
 
 
