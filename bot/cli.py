@@ -321,6 +321,7 @@ def ask(seeds, db, limit, as_json, queries, query) -> None:
                        err=True)
             line = line[:MAX_QUERY_CHARS]
         result = index.search(clean_text(line), limit=limit)
+        result.query = line  # the answer names the question as it was asked
         if as_json:
             click.echo(json.dumps(result.to_json(), ensure_ascii=False))
         else:
