@@ -361,10 +361,11 @@ def render_answer(
 
     share: add a "Share in channel" button (for ephemeral answers); more: add a "More results"
     button when the store says there is more; shared_by: a user ID, for a shared answer;
-    feedback: add 👍 / 👎 naming the facts shown. A posted answer (share=False: a mention's thread, a
-    DM, a shared answer) gets Slack's feedback_buttons in a context_actions block; an ephemeral one
-    (share=True: slash commands, the message shortcut), where Slack does not take context_actions,
-    gets two buttons in the actions block (room is kept for the thanks after a vote).
+    feedback: add 👍 / 👎 naming the facts shown. An answer posted in a DM or a thread (share=False:
+    a mention's thread, a DM, "More results" after them) gets Slack's feedback_buttons in a
+    context_actions block; an ephemeral one (share=True: slash commands, the message shortcut), where
+    Slack does not take context_actions, and an answer shared at the top of a channel (shared_by) get
+    two buttons in the actions block (room is kept for the thanks after a vote).
     When there are no hits this is the no-match message with `suggestions`.
     """
     query = result.query
@@ -397,7 +398,7 @@ def render_answer(
         fallback.append(_fallback_hit(n, hit))
         shown.append(hit.id)
     rating: ContextActionsBlock | None = None
-    if feedback and shown and share:
+    if feedback and shown and (share or shared_by):  # ephemeral, or shared at the top of a channel
         value = encode_vote(query, offset, shown)
         actions.append(ButtonElement(text=PlainTextObject(text="👍", emoji=True), action_id=VOTE_UP_ACTION, value=value))
         actions.append(ButtonElement(text=PlainTextObject(text="👎", emoji=True), action_id=VOTE_DOWN_ACTION, value=value))
