@@ -340,3 +340,22 @@ def test_the_chinese_glossary_holds_only_terms_cc_cedict_lacks():
     out = subprocess.run([sys.executable, "tools/prune_glossary_zh.py", "--check"], cwd=root,
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("query, word", [
+    ("who is the ceo of ford", "ford"),
+    ("growth of my houseplants", "houseplants"),
+    ("capacity of the stadium", "stadium"),
+    ("how much does a wedding cost", "wedding"),
+    ("netflix subscription price increase", "netflix"),
+])
+def test_refusals_hold_on_a_generated_corpus(generated_index, query, word):
+    """Thousands of facts with Zipf-distributed common words (growth, capacity, cost, price are
+    everywhere): what the question is about is still what decides."""
+    result = generated_index.search(query, limit=3)
+    assert result.hits == [] and word in result.missing
+
+
+@pytest.mark.parametrize("query", ["gross margin", "humanoid robots shipments", "free cash flow"])
+def test_the_generated_corpus_still_answers_its_own_words(generated_index, query):
+    assert generated_index.search(query, limit=3).hits
