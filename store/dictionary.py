@@ -107,6 +107,7 @@ _tokenizer = None
 
 
 def _jieba():
+    """jieba's tokenizer, with the words `add_words` was given (loaded once per process)."""
     global _tokenizer
     if _tokenizer is None:
         with _lock:
@@ -117,22 +118,26 @@ def _jieba():
                 tok = jieba.Tokenizer()
                 tok.initialize()
                 _tokenizer = tok
+    if _pending:
+        with _lock:
+            for w in list(_pending):
+                _tokenizer.add_word(w, freq=None)
+                _added.add(w)
+            _pending.clear()
     return _tokenizer
 
 
 _added: set[str] = set()
+_pending: set[str] = set()
 
 
 def add_words(known) -> None:
-    """Add words (the glossary's and the alias table's Chinese terms) to jieba's dictionary, so
-    that they stay whole; done when a vocabulary is loaded, not by a question."""
-    tok = _jieba()
+    """Words (the glossary's and the alias table's Chinese terms) for jieba's dictionary, so that
+    they stay whole; given when a vocabulary loads, added before the next segmentation."""
     new = [w for w in known if w not in _added]
     if new:
         with _lock:
-            for w in new:
-                tok.add_word(w, freq=None)
-                _added.add(w)
+            _pending.update(new)
 
 
 def segment(run: str, known=()) -> list[str]:
@@ -161,7 +166,8 @@ def merge(pieces: list[str], longest: int = 4) -> list[str]:
 
 
 def warm() -> None:
-    """Read every resource now (CC-CEDICT, jieba's dictionary, the frequency list)."""
+    """Read every resource now: CC-CEDICT's table, the frequency list, the Chinese filler (0.1 s)
+    and jieba's dictionary (about 1 s; a thread would not help: jieba's loading holds the GIL)."""
     _cedict()
     _frequencies()
     chinese_filler()
