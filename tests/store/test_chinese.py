@@ -111,3 +111,21 @@ def test_chinese_titles_holding_a_translation_do_not_crowd_out_the_english_facts
     assert "oversubscription of 133 times" in idx.search("oversubscribed retail investors").hits[0].text
     assert "net profit declined" in idx.search("seres net profit").hits[0].text
     idx.close()
+
+
+def test_cc_cedict_translates_names_and_joins_what_jieba_cuts():
+    from store import dictionary
+
+    assert "optical fiber" in dictionary.translations("光纤")
+    assert dictionary.translations("谷歌") == ("google",)  # a proper noun's name
+    assert dictionary.merge(["超额", "认购"]) == ["超额认购"]  # CC-CEDICT has the joined word
+    assert dictionary.is_name("ford") and dictionary.is_name("google")
+    assert not dictionary.is_name("park")  # a name, but first a very common English word
+    assert "多少" in dictionary.chinese_filler() and "营收" not in dictionary.chinese_filler()
+
+
+def test_general_information_orders_words_by_how_much_they_say():
+    from store.dictionary import information, is_rare
+
+    assert information("the") < information("capacity") < information("houseplants")
+    assert is_rare("houseplants") and not is_rare("stadium")
