@@ -163,7 +163,8 @@ class StallingProxy:
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
         self._closed = False
-        threading.Thread(target=self._accept, name="stalling-proxy", daemon=True).start()
+        self._acceptor = threading.Thread(target=self._accept, name="stalling-proxy", daemon=True)
+        self._acceptor.start()
 
     def url(self, database_url: str) -> str:
         return database_url.replace(f":{self.target_port}/", f":{self.port}/")
@@ -226,5 +227,11 @@ class StallingProxy:
 
     def close(self) -> None:
         self._closed = True
+        try:  # wakes the accept() blocked in the other thread (close() alone does not)
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.listener.close()
         self.recover()
+        self._acceptor.join(timeout=5)
+        assert not self._acceptor.is_alive(), "the proxy's accept loop did not stop"

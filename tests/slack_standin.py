@@ -444,7 +444,8 @@ class Relay:
         self.pairs: list[tuple[socket.socket, socket.socket, threading.Event]] = []
         self.lock = threading.Lock()
         self.closed = threading.Event()
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.acceptor = threading.Thread(target=self._accept, name="relay-accept", daemon=True)
+        self.acceptor.start()
 
     def _accept(self) -> None:
         while not self.closed.is_set():
@@ -490,11 +491,17 @@ class Relay:
 
     def close(self) -> None:
         self.closed.set()
+        try:  # wakes the accept() blocked in the other thread (close() alone does not)
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.listener.close()
         with self.lock:
             for client, upstream, _ in self.pairs:
                 client.close()
                 upstream.close()
+        self.acceptor.join(timeout=5)
+        assert not self.acceptor.is_alive(), "the relay's accept loop did not stop"
 
 
 # --- what Slack sends ---------------------------------------------------------------------
