@@ -103,7 +103,8 @@ class Factbot:
                shared_by: str | None = None, asker: Asker | None = None) -> Message:
         """A page of facts for `query`; a first page with no confident answer is recorded for `asker`."""
         started = time.perf_counter()
-        query = " ".join((query or "").split())[: render.MAX_QUERY]
+        asked = " ".join((query or "").split())
+        query = asked[: render.MAX_QUERY]
         result = self.index.search(query, limit=self.page_size, offset=max(0, int(offset)))
         suggestions: list[str] = []
         if not result.hits:
@@ -115,7 +116,8 @@ class Factbot:
             except Exception:  # suggestions are a nicety; the no-match answer must still go out
                 log.exception("finding suggestions failed")
         message = render.render_answer(result, offset=offset, share=share, more=more, shared_by=shared_by,
-                                       suggestions=suggestions, feedback=self.records is not None)
+                                       suggestions=suggestions, feedback=self.records is not None,
+                                       asked_length=len(asked) if offset == 0 else 0)
         if self.metrics is not None and asker is not None:  # a question (not a page, a share or a vote)
             self.metrics.question(asker.surface, bool(result.hits), time.perf_counter() - started)
         return message

@@ -347,6 +347,11 @@ def missing_line(words: Sequence[str]) -> str:
     return f"No fact mentions {listed}."
 
 
+def cut_line(length: int) -> str:
+    """mrkdwn saying that only the first MAX_QUERY characters of a `length`-character question were read."""
+    return f"_Only the first {MAX_QUERY} characters of your question (of {length:,}) were read._" if length > MAX_QUERY else ""
+
+
 def render_answer(
     result: Any,
     *,
@@ -356,6 +361,7 @@ def render_answer(
     shared_by: str | None = None,
     suggestions: Sequence[str] = (),
     feedback: bool = False,
+    asked_length: int = 0,
 ) -> Message:
     """A page of facts answering `result.query` (a store SearchResult).
 
@@ -366,10 +372,11 @@ def render_answer(
     context_actions block; an ephemeral one (share=True: slash commands, the message shortcut), where
     Slack does not take context_actions, and an answer shared at the top of a channel (shared_by) get
     two buttons in the actions block (room is kept for the thanks after a vote).
-    When there are no hits this is the no-match message with `suggestions`.
+    When there are no hits this is the no-match message with `suggestions`. asked_length: the length
+    of the question as asked, when more than MAX_QUERY characters of it were cut off (said on top).
     """
     query = result.query
-    missing = missing_line(getattr(result, "missing", None) or ())
+    missing = " ".join(filter(None, (cut_line(asked_length), missing_line(getattr(result, "missing", None) or ()))))
     if not result.hits:
         return render_no_match(query, suggestions, offset=offset, missing=missing)
     blocks: list[Block] = []
@@ -379,7 +386,7 @@ def render_answer(
     facts = f"Fact {first}" if first == last else f"Facts {first}–{last}"
     head = f"*You asked:* {clip_escaped(query, 2000)}\n" + (f"{missing}\n" if missing else "")
     blocks.append(section(f"{head}{facts} from the digests:"))
-    fallback = [f"You asked: {escape(clip(query, 300))}"] + ([missing.replace("*", "")] if missing else [])
+    fallback = [f"You asked: {escape(clip(query, 300))}"] + ([missing.replace("*", "").replace("_", "")] if missing else [])
     actions: list[ButtonElement] = []
     if share:
         actions.append(

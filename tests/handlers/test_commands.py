@@ -85,3 +85,15 @@ def test_guests_deleted_users_and_bots_are_never_workspace_admins(slack_api, tmp
             assert "only factbot's admins" in first.text, user
     assert {c.params["user"] for c in slack_api.calls_to("users.info")} == {
         "U0GUEST", "U0SCGUEST", "U0GONE", "U0ROBOT", "U0REAL"}
+
+
+def test_a_question_longer_than_what_is_read_says_it_was_cut(inprocess):
+    long = "seres ipo " + "and what else happened that quarter " * 60  # about 2,170 characters
+    inprocess.command(slash_command("/factbot", long, inprocess.slack.response_url("long")))
+    (call,) = inprocess.slack.wait_for("response/long")
+    head = call.blocks[0]["text"]["text"]
+    assert "first 500 characters" in head and f"{len(long.strip()):,}" in head
+    assert "first 500 characters" in call.text  # the notification's fallback says it too
+    inprocess.command(slash_command("/factbot", "seres ipo", inprocess.slack.response_url("short")))
+    (short,) = inprocess.slack.wait_for("response/short")
+    assert "characters" not in short.blocks[0]["text"]["text"]
