@@ -105,7 +105,7 @@ def build_manifest(settings: Settings, url: str | None = None) -> dict[str, Any]
         return entry
 
     slash = [command(MAIN_COMMAND, "Ask factbot for sourced facts from the article digests",
-                     "[question] | sources | help | reload")]
+                     "[question] | sources | help | reload | remove <file>")]
     for name in settings.commands:
         if name == MAIN_COMMAND:
             continue
