@@ -20,12 +20,10 @@ import sys
 import tempfile
 
 
-def good(item: dict, r: dict) -> bool:
-    title = (r.get("article") or {}).get("title", "")
-    if item.get("title") and item["title"] not in title:
-        return False
-    anys = item.get("text_any") or []
-    return not anys or any(a in r.get("text", "") for a in anys)
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from queries import good  # noqa: E402  (one result judged as ../shared/eval/score.py judges it)
 
 
 def score(items: list[dict], answers: list[dict], verbose: bool) -> dict:
