@@ -696,8 +696,10 @@ class HttpBot(BotProcess):
         except (OSError, ValueError):
             return None
 
-    def post(self, body: str, headers: dict, path: str = "/slack/events") -> tuple[int, str]:
-        req = urllib.request.Request(self.url + path, data=body.encode("utf-8"), headers=headers, method="POST")
+    def post(self, body: str | bytes, headers: dict, path: str = "/slack/events") -> tuple[int, str]:
+        """POST `body` (bytes as they are, even when they are not UTF-8): the status and the answer's text."""
+        data = body if isinstance(body, bytes) else body.encode("utf-8")
+        req = urllib.request.Request(self.url + path, data=data, headers=headers, method="POST")
         try:
             with urllib.request.urlopen(req, timeout=WAIT) as resp:
                 return resp.status, resp.read().decode("utf-8")

@@ -5,7 +5,6 @@ socket is bounded by a timeout and closed by the test that opened it.
 """
 from __future__ import annotations
 
-import http.client
 import json
 import re
 import socket
@@ -55,16 +54,6 @@ def bot(slack, tmp_path_factory):
     proc.started = time.monotonic()
     yield proc
     proc.stop()
-
-
-def _post(bot, body: bytes, headers: dict, path: str = "/slack/events") -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", bot.port, timeout=10)
-    try:
-        conn.request("POST", path, body=body, headers=headers)
-        resp = conn.getresponse()
-        return resp.status, resp.read()
-    finally:
-        conn.close()
 
 
 def _connect(bot, timeout: float = 10.0) -> socket.socket:
@@ -129,7 +118,7 @@ def _chunked(size: int = 64 * 1024):
 def _command(bot, slack, name: str) -> tuple[int, float]:
     body = urllib.parse.urlencode(slash_command("/factbot", "seres ipo", slack.response_url(name))).encode()
     started = time.monotonic()
-    status, _ = _post(bot, body, signed_headers(body))
+    status, _ = bot.post(body, signed_headers(body))
     return status, time.monotonic() - started
 
 
@@ -138,12 +127,12 @@ def _command(bot, slack, name: str) -> tuple[int, float]:
 
 def test_unsigned_or_wrongly_signed_malformed_bodies_are_401_without_a_traceback(bot):
     for body, content_type in MALFORMED:
-        assert _post(bot, body, {"Content-Type": content_type})[0] == 401, body
+        assert bot.post(body, {"Content-Type": content_type})[0] == 401, body
         forged = signed_headers(body, content_type=content_type, secret="not-the-secret")
-        assert _post(bot, body, forged)[0] == 401, body
+        assert bot.post(body, forged)[0] == 401, body
         stale = signed_headers(body, content_type=content_type, timestamp=int(time.time()) - 3600)
-        assert _post(bot, body, stale)[0] == 401, body
-    assert _post(bot, b"x", {"Content-Type": "text/plain", "X-Slack-Signature": "v0=zz",
+        assert bot.post(body, stale)[0] == 401, body
+    assert bot.post(b"x", {"Content-Type": "text/plain", "X-Slack-Signature": "v0=zz",
                              "X-Slack-Request-Timestamp": "soon"})[0] == 401
     output = bot.output()
     assert "Traceback" not in output and "Exception" not in output
@@ -152,7 +141,7 @@ def test_unsigned_or_wrongly_signed_malformed_bodies_are_401_without_a_traceback
 
 def test_signed_malformed_bodies_are_400_without_a_traceback(bot):
     for body, content_type in MALFORMED + SHAPELESS:
-        status, answer = _post(bot, body, signed_headers(body, content_type=content_type))
+        status, answer = bot.post(body, signed_headers(body, content_type=content_type))
         assert status == 400, (body, answer)
     output = bot.output()
     assert "Traceback" not in output and "Exception" not in output
@@ -164,13 +153,13 @@ def test_signed_well_formed_requests_still_reach_the_bot(bot, slack):
     (reply,) = slack.wait_for("response/hostile-ok")
     assert "seres" in reply.all_text().lower()
     challenge = json.dumps({"token": "t", "challenge": "ch4ll3nge", "type": "url_verification"}).encode()
-    status, answer = _post(bot, challenge, signed_headers(challenge, content_type="application/json"))
-    assert status == 200 and b"ch4ll3nge" in answer
+    status, answer = bot.post(challenge, signed_headers(challenge, content_type="application/json"))
+    assert status == 200 and "ch4ll3nge" in answer
 
 
 def test_rejections_are_logged_one_line_each_at_a_bounded_rate(bot):
     for _ in range(60):
-        assert _post(bot, b"{not json", {"Content-Type": "application/json"})[0] == 401
+        assert bot.post(b"{not json", {"Content-Type": "application/json"})[0] == 401
     lines = [line for line in bot.output().splitlines() if "factbot.serve" in line and "rejected" in line]
     assert lines, "a rejected request is logged"
     assert all("{not json" not in line for line in lines)  # what the body said is never logged
