@@ -22,7 +22,7 @@ from slack_sdk.models.views import View
 
 from handlers.core import Factbot
 from handlers.delivery import describe_error
-from handlers.render import MAIN_COMMAND, Message, _chunk_lines, clip_escaped, context, escape, section
+from handlers.render import MAIN_COMMAND, Message, chunk_lines, clip_escaped, context, escape, plural, section
 from handlers.shortcuts import FIND_FACTS_NAME
 
 log = logging.getLogger("factbot.handlers")
@@ -101,11 +101,10 @@ def render_home(bot: Factbot, overview: Any, admin: bool = False, notice: Messag
         lines = [forms[i % len(forms)].format(clip_escaped(q, 200)) for i, q in enumerate(overview.examples)]
         blocks.append(section("*Try*\n" + "\n".join(f"• {line}" for line in lines)))
 
-    s = lambda n, word: f"{n:,} {word}{'' if n == 1 else 's'}"  # noqa: E731
-    indexed = [f"*What is indexed:* {s(overview.articles, 'article')}, {s(overview.facts, 'fact')}"]
+    indexed = [f"*What is indexed:* {plural(overview.articles, 'article')}, {plural(overview.facts, 'fact')}"]
     if overview.names:
         indexed.append("Most covered: " + ", ".join(
-            f"{clip_escaped(name, 80)} ({s(n, 'fact')})" for name, n in overview.names))
+            f"{clip_escaped(name, 80)} ({plural(n, 'fact')})" for name, n in overview.names))
     if overview.topics:
         indexed.append("Topics: " + ", ".join(clip_escaped(t, 60) for t, _ in overview.topics))
     blocks.append(section("\n".join(indexed)))
@@ -113,7 +112,7 @@ def render_home(bot: Factbot, overview: Any, admin: bool = False, notice: Messag
         lines = ["*Newest articles*"] + [
             f"• *{clip_escaped(a.title, 200)}*\n   {clip_escaped(a.source, 100)} · {escape(a.published.replace('T', ' '))}"
             for a in overview.newest]
-        blocks += [section(chunk) for chunk in _chunk_lines(lines)]
+        blocks += [section(chunk) for chunk in chunk_lines(lines)]
     blocks.append(context(f"`{MAIN_COMMAND} sources` lists every indexed article."))
     if admin:
         blocks += _admin_blocks(bot)
@@ -149,7 +148,7 @@ def _admin_blocks(bot: Factbot) -> list[Block]:
         lines.append(line)
     if not reloads:
         lines.append("• none yet")
-    blocks += [section(chunk) for chunk in _chunk_lines(lines)]
+    blocks += [section(chunk) for chunk in chunk_lines(lines)]
     if bot.settings.max_upload_mb > 0:
         blocks.append(context("To add a digest, share its export file with factbot in a direct message."))
     blocks += _upload_blocks(bot)
@@ -177,7 +176,7 @@ def _admin_blocks(bot: Factbot) -> list[Block]:
     if not voted:
         downvoted.append("• none")
     for lines in (unanswered, downvoted):
-        blocks += [section(chunk) for chunk in _chunk_lines(lines)]
+        blocks += [section(chunk) for chunk in chunk_lines(lines)]
     return blocks
 
 

@@ -195,7 +195,12 @@ def context(text: str) -> ContextBlock:
     return ContextBlock(elements=[mrkdwn(clip(text, MAX_SECTION))])  # a context text has the section's limit
 
 
-def _chunk_lines(lines: list[str], limit: int = MAX_SECTION) -> list[str]:
+def plural(n: int, word: str) -> str:
+    """A count and its noun, the count with thousands separators: "1 fact", "1,204 facts"."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def chunk_lines(lines: list[str], limit: int = MAX_SECTION) -> list[str]:
     """Join lines into texts of at most `limit` characters (a longer line is cut)."""
     chunks: list[str] = []
     current = ""
@@ -226,7 +231,8 @@ def renamed(blocks: Sequence[dict]) -> list[dict]:
     return [{**block, "block_id": f"{_role(block)}.{nonce}.{n}"} for n, block in enumerate(blocks)]
 
 
-def _dicts(blocks: list[Block]) -> list[dict]:
+def block_dicts(blocks: list[Block]) -> list[dict]:
+    """A message's blocks as Slack takes them: at most MAX_BLOCKS, as dicts, with fresh block_ids."""
     return renamed([b.to_dict() for b in blocks[:MAX_BLOCKS]])
 
 
@@ -415,7 +421,7 @@ def render_answer(
         blocks.append(ActionsBlock(block_id="factbot_buttons", elements=actions))
     if rating is not None:
         blocks.append(rating)
-    return Message(text=clip("\n".join(fallback), MAX_FALLBACK), blocks=_dicts(blocks))
+    return Message(text=clip("\n".join(fallback), MAX_FALLBACK), blocks=block_dicts(blocks))
 
 
 def feedback_block(query: str, offset: int, fact_ids: Sequence[int]) -> ContextActionsBlock:
@@ -450,7 +456,7 @@ def render_no_match(query: str, suggestions: Sequence[str] = (), offset: int = 0
         blocks.append(section("*Try asking about:*\n" + "\n".join(lines)))
         text += " Try asking about: " + "; ".join(clip_escaped(s, 200) for s in list(suggestions)[:10])
     blocks.append(context(f"`{MAIN_COMMAND} sources` lists every indexed article; `{MAIN_COMMAND} help` shows how to ask."))
-    return Message(text=clip(text, MAX_FALLBACK), blocks=_dicts(blocks))
+    return Message(text=clip(text, MAX_FALLBACK), blocks=block_dicts(blocks))
 
 
 def render_help(commands: Sequence[str] = (), examples: Sequence[str] = ()) -> Message:
@@ -473,7 +479,7 @@ def render_help(commands: Sequence[str] = (), examples: Sequence[str] = ()) -> M
     lines = ["*factbot* answers questions from the team's article digests with sourced facts."]
     lines += [escape(line) for line in raw]
     text = "\n".join(lines)
-    return Message(text=clip(text, MAX_FALLBACK), blocks=_dicts([section(c) for c in _chunk_lines(lines)]))
+    return Message(text=clip(text, MAX_FALLBACK), blocks=block_dicts([section(c) for c in chunk_lines(lines)]))
 
 
 def render_sources(sources: Sequence[Any], counts: tuple[int, int] | None = None) -> Message:
@@ -484,14 +490,14 @@ def render_sources(sources: Sequence[Any], counts: tuple[int, int] | None = None
     head = f"*Indexed:* {articles} article{'s' if articles != 1 else ''}, {facts} fact{'s' if facts != 1 else ''}"
     if not sources:
         return Message(text=f"Indexed: {articles} articles, {facts} facts. Nothing is indexed yet.",
-                       blocks=_dicts([section(head + "\nNothing is indexed yet.")]))
+                       blocks=block_dicts([section(head + "\nNothing is indexed yet.")]))
     lines = []
     for s in sources:
         lines.append(
             f"• *{clip_escaped(s.title, 300)}*\n   {clip_escaped(s.source, 100)} · {escape(_date(s.published))}"
             f" · {int(s.facts)} fact{'s' if int(s.facts) != 1 else ''} · `{clip_escaped(s.file, 200)}`"
         )
-    chunks = _chunk_lines(lines)
+    chunks = chunk_lines(lines)
     blocks: list[Block] = [section(head)]
     shown = 0
     for chunk in chunks:
@@ -502,7 +508,7 @@ def render_sources(sources: Sequence[Any], counts: tuple[int, int] | None = None
     if shown < len(sources):
         blocks.append(context(f"… and {len(sources) - shown} more"))
     text = f"Indexed: {articles} articles, {facts} facts: " + "; ".join(clip_escaped(s.title, 100) for s in sources[:20])
-    return Message(text=clip(text, MAX_FALLBACK), blocks=_dicts(blocks))
+    return Message(text=clip(text, MAX_FALLBACK), blocks=block_dicts(blocks))
 
 
 def render_reload_report(report: Any) -> Message:
@@ -528,14 +534,14 @@ def render_reload_report(report: Any) -> Message:
     text = head.replace("*", "")
     if lines:
         blocks.append(section("*Failed files:*"))
-        chunks = _chunk_lines(lines)
+        chunks = chunk_lines(lines)
         for i, chunk in enumerate(chunks):
             if len(blocks) >= MAX_BLOCKS - 1:
                 blocks.append(context(f"… and more failed files ({len(chunks) - i} more sections)"))
                 break
             blocks.append(section(chunk))
         text += "\nFailed files:\n" + "\n".join(lines)
-    return Message(text=clip(text, MAX_FALLBACK), blocks=_dicts(blocks))
+    return Message(text=clip(text, MAX_FALLBACK), blocks=block_dicts(blocks))
 
 
 def render_welcome(articles: int, commands: Sequence[str] = ()) -> Message:
@@ -544,12 +550,12 @@ def render_welcome(articles: int, commands: Sequence[str] = ()) -> Message:
     text = (f"Hi! I answer questions from the team's article digests{held} with sourced facts. "
             "Ask me anything here, or pick one of the suggestions.")
     hint = f"`{MAIN_COMMAND} help` shows how to ask; `{MAIN_COMMAND} sources` lists what is indexed."
-    return Message(text=text, blocks=_dicts([section(escape(text)), context(hint)]))
+    return Message(text=text, blocks=block_dicts([section(escape(text)), context(hint)]))
 
 
 def render_notice(text: str) -> Message:
     """A one-line message (already escaped mrkdwn)."""
-    return Message(text=clip(text, MAX_FALLBACK), blocks=_dicts([section(text)]))
+    return Message(text=clip(text, MAX_FALLBACK), blocks=block_dicts([section(text)]))
 
 
 # --- blocks as terminal text --------------------------------------------------------------

@@ -30,8 +30,8 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ConfirmObject
 from handlers.core import Factbot
 from handlers.delivery import describe_error, post_message
 from handlers.render import (
-    MAX_BLOCKS, MAX_FALLBACK, Message, _chunk_lines, _dicts, clip, clip_escaped, context, escape, render_notice,
-    section,
+    MAX_BLOCKS, MAX_FALLBACK, Message, block_dicts, chunk_lines, clip, clip_escaped, context, escape, plural,
+    render_notice, section,
 )
 
 log = logging.getLogger("factbot.handlers")
@@ -153,10 +153,10 @@ def render_name_taken(check: Any, row: dict | None, pending: str) -> Message:
     if row:
         origin = "uploaded" if row.get("origin") == "upload" else "from a seeds folder"
         held = (f" ({origin}, added by {clip_escaped(str(row.get('added_by')), 100)} at "
-                f"{escape(str(row.get('added_at')))}: {_s(int(row.get('articles') or 0), 'article')}, "
-                f"{_s(int(row.get('facts') or 0), 'fact')})")
-    head = (f"*`{shown}` is stored already*{held}. Your file has {_s(check.articles, 'article')}, "
-            f"{_s(check.facts, 'fact')}. Replace the stored one (it stays recoverable with `factbot restore`),"
+                f"{escape(str(row.get('added_at')))}: {plural(int(row.get('articles') or 0), 'article')}, "
+                f"{plural(int(row.get('facts') or 0), 'fact')})")
+    head = (f"*`{shown}` is stored already*{held}. Your file has {plural(check.articles, 'article')}, "
+            f"{plural(check.facts, 'fact')}. Replace the stored one (it stays recoverable with `factbot restore`),"
             " keep both (yours under a new name), or cancel?")
     buttons = ActionsBlock(block_id=UPLOAD_BLOCK, elements=[
         ButtonElement(text="Replace", action_id=REPLACE_ACTION, value=pending, style="danger"),
@@ -248,7 +248,7 @@ def ask_removal(bot: Factbot, client: Any, user: str | None, name: str) -> Messa
         return render_notice(f"No file named `{shown}` in the corpus. `/factbot sources` lists what is indexed.")
     origin = "uploaded" if row.get("origin") == "upload" else "from a seeds folder (it comes back at that folder's next reload unless deleted there)"
     head = (f"*Remove `{shown}`?* {origin}, added by {clip_escaped(str(row['added_by']), 100)} at "
-            f"{escape(str(row['added_at']))}: {_s(int(row['articles']), 'article')}, {_s(int(row['facts']), 'fact')}."
+            f"{escape(str(row['added_at']))}: {plural(int(row['articles']), 'article')}, {plural(int(row['facts']), 'fact')}."
             " It stays recoverable with `factbot restore`.")
     return Message(text=clip(head.replace("*", ""), MAX_FALLBACK),
                    blocks=[section(head).to_dict(), remove_buttons(name, REMOVE_BLOCK).to_dict()])
@@ -335,17 +335,13 @@ def download(client: Any, info: dict, limit: int, api_url: str) -> bytes:
     return data
 
 
-def _s(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
 def render_export_errors(check: Any) -> Message:
     """Every error of a refused export, with its line; says nothing was added."""
-    head = (f"*`{clip_escaped(check.name, 200)}` was not added:* {_s(len(check.errors), 'error')}. "
+    head = (f"*`{clip_escaped(check.name, 200)}` was not added:* {plural(len(check.errors), 'error')}. "
             "Nothing was added and the index is unchanged; fix the file and share it again.")
     lines = [f"• {clip_escaped(str(e), 1000)}" for e in check.errors]
     blocks = [section(head)]
-    chunks = _chunk_lines(lines)
+    chunks = chunk_lines(lines)
     for i, chunk in enumerate(chunks):
         if len(blocks) >= MAX_BLOCKS - 1:
             rest = sum(c.count("\n• ") + 1 for c in chunks[i:])
@@ -353,12 +349,12 @@ def render_export_errors(check: Any) -> Message:
             break
         blocks.append(section(chunk))
     text = head.replace("*", "") + "\n" + "\n".join(lines)
-    return Message(text=clip(text, MAX_FALLBACK), blocks=_dicts(blocks))
+    return Message(text=clip(text, MAX_FALLBACK), blocks=block_dicts(blocks))
 
 
 def render_export_added(check: Any, replaced: bool, report: Message) -> Message:
     """What an added export held, followed by the reload's report."""
     verb = "Replaced" if replaced else "Added"
-    head = f"*{verb} `{clip_escaped(check.name, 200)}`:* {_s(check.articles, 'article')}, {_s(check.facts, 'fact')}."
+    head = f"*{verb} `{clip_escaped(check.name, 200)}`:* {plural(check.articles, 'article')}, {plural(check.facts, 'fact')}."
     blocks = [section(head).to_dict()] + list(report.blocks)
     return Message(text=clip(head.replace("*", "") + "\n" + report.text, MAX_FALLBACK), blocks=blocks[:MAX_BLOCKS])
