@@ -280,14 +280,17 @@ def _render_result(result, width: int = 100) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per query.")
 @click.option("--queries", metavar="FILE", default=None,
               help="Answer one query per line of FILE ('-' for standard input), in one process.")
+@click.option("--explain", is_flag=True,
+              help="Show the query's plan too: its word groups, what may stand for each word, and their weights.")
 @click.argument("query", nargs=-1)
-def ask(seeds, db, limit, as_json, queries, query) -> None:
+def ask(seeds, db, limit, as_json, queries, explain, query) -> None:
     """Answer QUERY from the index (built from the seeds first if the database is new).
 
     \b
         factbot ask ipo seres
         factbot ask --json --limit 3 "azure margins"
         factbot ask --json --queries questions.txt
+        factbot ask --explain "azure margins"
     """
     from store import Index
 
@@ -313,7 +316,7 @@ def ask(seeds, db, limit, as_json, queries, query) -> None:
         lines = [" ".join(query)]
     from handlers.markup import clean_text  # the cleaning the shell and Slack apply (emoji, mentions)
 
-    from store.search import MAX_QUERY_CHARS
+    from store.plan import MAX_QUERY_CHARS
 
     for line in lines:
         if len(line) > MAX_QUERY_CHARS:  # the search reads no further: say so, and echo what it read
@@ -322,9 +325,15 @@ def ask(seeds, db, limit, as_json, queries, query) -> None:
             line = line[:MAX_QUERY_CHARS]
         result = index.search(clean_text(line), limit=limit)
         result.query = line  # the answer names the question as it was asked
+        plan = index.searcher().explain(clean_text(line)) if explain else None
         if as_json:
-            click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+            out = result.to_json()
+            if plan is not None:
+                out["plan"] = plan.to_json()
+            click.echo(json.dumps(out, ensure_ascii=False))
         else:
+            if plan is not None:
+                click.echo(plan.describe())
             click.echo(_render_result(result))
             if len(lines) > 1:
                 click.echo()

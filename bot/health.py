@@ -64,7 +64,7 @@ class Health:
                 pass
             started = time.perf_counter()
             # the searcher's re-ranker (store/semantic.py) loads the model once per process
-            reranker = getattr(index.searcher(), "_reranker", None)
+            reranker = index.searcher().reranker
             model = reranker.model() if reranker is not None else None
             self.semantic = "loaded" if model is not None else "unavailable"
             log.info("semantic model %s (%.2f s)", self.semantic, time.perf_counter() - started)

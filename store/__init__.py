@@ -10,7 +10,7 @@
 from store.model import Article, ArticleInfo, Fact, ParseError, ParseResult
 from store.parse import parse_bytes, parse_file, parse_text
 from store.index import FileReport, Index, ReloadBusy, ReloadFailed, ReloadRefused, ReloadReport
-from store.search import Hit, SearchResult
+from store.hits import Hit, SearchResult
 
 __all__ = [
     "Article", "ArticleInfo", "Fact", "FileReport", "Hit", "Index", "ParseError", "ParseResult",

@@ -22,7 +22,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from store.model import ArticleInfo
-from store.search import STOP_WORDS
+from store.plan import STOP_WORDS
 
 SAMPLE = 5000
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’&.-]*[A-Za-z0-9]|[A-Za-z]")
@@ -61,41 +61,66 @@ def overview(index, newest: int = 5, names: int = 5, topics: int = 6, examples: 
                         (sample,)).fetchall()
     if not rows:
         return out
+    found = _Names([_words(text) for text, *_ in rows])
+    first_section, heading_words, by_article = _topics(rows, found.words())
+    df = _document_frequency(conn, set(found.name_of) | set(by_article))
+    keys = [k for k in found.name_of if len(found.facts_with[k]) > found.continued[k]]
+    ranked_names = sorted(keys, key=lambda k: (-len(found.facts_with[k]), -df.get(k, 0), k))
+    out.names = [(found.name_of[k].most_common(1)[0][0], df.get(k, len(found.facts_with[k])))
+                 for k in ranked_names[:names]]
+    ranked_topics = sorted(by_article, key=lambda w: (-len(by_article[w]), -df.get(w, 0), w))
+    out.topics = [(w, df.get(w, 0)) for w in ranked_topics[:topics]]
+    spread = {w: math.log((1 + len(first_section)) / len(a)) + 0.1 for w, a in by_article.items()}
+    out.examples = _examples(index, ranked_names[: examples * 3], found.name_of, found.facts_with, heading_words,
+                             spread, examples)
+    return out
 
-    capitalised: Counter[str] = Counter()  # lower-case word -> occurrences inside a sentence written Capitalised
-    inside: Counter[str] = Counter()  # lower-case word -> occurrences inside a sentence
-    per_fact: list[list[str]] = []
-    for text, *_ in rows:
-        words = _words(text)
-        per_fact.append([w for w, _ in words])
-        for w, first in words:
-            if not first:
-                inside[w.lower()] += 1
-                capitalised[w.lower()] += w[0].isupper()
 
-    def starts_name(w: str) -> bool:
+class _Names:
+    """The names of the sample facts (each fact as `_words` gives it): for each name's first word,
+    the phrases it starts, the facts holding it (by position in the sample), and how often it is
+    seen inside a name after its first word ("Liquor")."""
+
+    def __init__(self, per_fact: list[list[tuple[str, bool]]]):
+        self.capitalised: Counter[str] = Counter()  # lower-case word -> occurrences inside a sentence, Capitalised
+        self.inside: Counter[str] = Counter()  # lower-case word -> occurrences inside a sentence
+        for words in per_fact:
+            for w, first in words:
+                if not first:
+                    self.inside[w.lower()] += 1
+                    self.capitalised[w.lower()] += w[0].isupper()
+        self.name_of: dict[str, Counter[str]] = defaultdict(Counter)
+        self.facts_with: dict[str, set[int]] = defaultdict(set)
+        self.continued: Counter[str] = Counter()
+        for i, words in enumerate(per_fact):
+            self._runs(i, [w for w, _ in words])
+
+    def starts_name(self, w: str) -> bool:
         low = w.lower()
         return (w[0].isupper() and not w.isupper() and low not in STOP_WORDS and len(low) > 1
-                and capitalised[low] >= max(1, _CAPITALISED * inside[low]))
+                and self.capitalised[low] >= max(1, _CAPITALISED * self.inside[low]))
 
-    name_of: dict[str, Counter[str]] = defaultdict(Counter)  # key word -> the phrases it starts
-    facts_with: dict[str, set[int]] = defaultdict(set)  # key word -> sample facts holding it (by position)
-    continued: Counter[str] = Counter()  # words seen inside a name after its first word ("Liquor")
-    for i, words in enumerate(per_fact):
+    def _runs(self, i: int, words: list[str]) -> None:
         run: list[str] = []
         for w in words + [""]:
-            if w and (starts_name(w) if not run else (w[0].isupper() and w.lower() not in STOP_WORDS)):
+            if w and (self.starts_name(w) if not run else (w[0].isupper() and w.lower() not in STOP_WORDS)):
                 if run:
-                    continued[w.lower()] += 1
+                    self.continued[w.lower()] += 1
                 run.append(w)
                 continue
             if run:
-                name_of[run[0].lower()][" ".join(run[:3])] += 1
-                facts_with[run[0].lower()].add(i)
-                run = [w] if w and starts_name(w) else []
-    name_words = {w.lower() for phrases in name_of.values() for p in phrases for w in p.split()}
+                self.name_of[run[0].lower()][" ".join(run[:3])] += 1
+                self.facts_with[run[0].lower()].add(i)
+                run = [w] if w and self.starts_name(w) else []
 
-    # topics: heading words of many articles (overview sections and heading numbers left out)
+    def words(self) -> set[str]:
+        """Every word of every name, lower-case."""
+        return {w.lower() for phrases in self.name_of.values() for p in phrases for w in p.split()}
+
+
+def _topics(rows: list, name_words: set[str]):
+    """Heading words of many articles (overview sections, heading numbers and name words left
+    out): each article's first section, each sample fact's heading words, each word's articles."""
     first_section = {article: section for _, article, section, position in rows if position == 0}
     heading_words: dict[int, set[str]] = {}
     by_article: dict[str, set[int]] = defaultdict(set)
@@ -108,17 +133,7 @@ def overview(index, newest: int = 5, names: int = 5, topics: int = 6, examples: 
                     words.add(low)
                     by_article[low].add(article)
         heading_words[i] = words
-
-    df = _document_frequency(conn, set(name_of) | set(by_article))
-    keys = [k for k in name_of if len(facts_with[k]) > continued[k]]
-    ranked_names = sorted(keys, key=lambda k: (-len(facts_with[k]), -df.get(k, 0), k))
-    out.names = [(name_of[k].most_common(1)[0][0], df.get(k, len(facts_with[k]))) for k in ranked_names[:names]]
-    ranked_topics = sorted(by_article, key=lambda w: (-len(by_article[w]), -df.get(w, 0), w))
-    out.topics = [(w, df.get(w, 0)) for w in ranked_topics[:topics]]
-    spread = {w: math.log((1 + len(first_section)) / len(a)) + 0.1 for w, a in by_article.items()}
-    out.examples = _examples(index, ranked_names[: examples * 3], name_of, facts_with, heading_words, spread,
-                             examples)
-    return out
+    return first_section, heading_words, by_article
 
 
 def facts_by_id(index, ids) -> dict[int, dict]:

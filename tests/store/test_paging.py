@@ -8,7 +8,7 @@ import statistics
 import pytest
 
 from store import Index
-from store.search import CANDIDATES, _group_expr
+from store.rank import CANDIDATES, group_expr
 
 COMMON = [  # common-word queries of the generated corpus (its Zipf-weighted vocabulary)
     "investors expect margins to improve", "ai chips demand", "revenue", "margins", "net profit growth",
@@ -79,7 +79,7 @@ def test_a_one_word_query_pages_through_every_fact_holding_it(generated_index, q
     conn = generated_index.conn()
     (group,) = searcher.plan(searcher._current(conn), query).groups
     holding = {r for (r,) in conn.execute("SELECT rowid FROM facts_fts WHERE facts_fts MATCH ?",
-                                          (_group_expr(group),))}
+                                          (group_expr(group),))}
     assert len(holding) > 5 * CANDIDATES
     paged = _order(generated_index, query)
     assert len(paged) == len(set(paged)) and set(paged) == holding
@@ -92,7 +92,7 @@ def test_the_first_page_comes_from_the_newest_facts(generated_index, query):
     searcher = generated_index.searcher()
     conn = generated_index.conn()
     groups = searcher.plan(searcher._current(conn), query).groups
-    expr = " AND ".join(_group_expr(g) for g in groups)
+    expr = " AND ".join(group_expr(g) for g in groups)
     dates = [p for (p,) in conn.execute(
         "SELECT a.published FROM facts f JOIN articles a ON a.id = f.article_id WHERE f.id IN"
         " (SELECT rowid FROM facts_fts WHERE facts_fts MATCH ?)", (expr,))]

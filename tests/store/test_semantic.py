@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from store import Index
+from store import Index, plan
 from store.lexicon import _read, parse_related
 from store.semantic import Reranker
 
@@ -101,5 +101,5 @@ def test_related_words_can_be_switched_off(seeds, tmp_path):
     v_on = on.searcher()._current(on.conn())
     v_off = off.searcher()._current(off.conn())
     assert v_on.lexicon.related and not v_off.lexicon.related
-    group = on.searcher()._group(v_on, ("expensive",), last=False, related=True)
+    group = plan.group(v_on, ("expensive",), last=False, related=True)
     assert ("cost",) in group.related or not any(t == "cost" for t in v_on.df)
