@@ -29,7 +29,7 @@ def test_the_admin_is_told_why_a_reload_failed_midway(tmp_path, monkeypatch):
     from bot.config import Settings
     from handlers.core import Factbot
     from store import Index
-    from store import index as index_module
+    from store import reload as reload_module
     from store.prepare import WorkerDied
 
     seeds = copy_seeds(tmp_path / "seeds")
@@ -42,7 +42,7 @@ def test_the_admin_is_told_why_a_reload_failed_midway(tmp_path, monkeypatch):
         raise WorkerDied("a worker process parsing the seeds ended before it was done (killed, or out of memory)")
         yield  # a generator, as the real one
 
-    monkeypatch.setattr(index_module, "prepared_in_order", dies)
+    monkeypatch.setattr(reload_module, "prepared_in_order", dies)
     message = bot.reload("slack:U0ADMIN")
     assert "The reload failed: a worker process parsing the seeds ended before it was done" in message.text
     assert "the index is as it was" in message.text

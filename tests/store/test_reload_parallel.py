@@ -19,7 +19,7 @@ import psutil
 import pytest
 
 from store import ReloadFailed
-from store import index as index_module
+from store import reload as reload_module  # the Reloader, whose worker pool the tests replace
 from store import prepare as prep
 from store.index import Reloader, SeedFolder, _ReloadLock
 from tests.store.conftest import SEED
@@ -331,7 +331,7 @@ def test_a_reload_whose_worker_died_fails_and_changes_nothing(corpus, tmp_path, 
     before = dump(db)
     for n in range(1, 31):  # every export changes
         write_export(folder, n, facts=250)
-    real = index_module.prepared_in_order
+    real = reload_module.prepared_in_order
 
     def dies_after_ten(jobs, workers, **kw):
         for n, result in enumerate(real(jobs, workers, **kw)):
@@ -339,7 +339,7 @@ def test_a_reload_whose_worker_died_fails_and_changes_nothing(corpus, tmp_path, 
                 raise prep.WorkerDied("a worker process parsing the seeds ended before it was done")
             yield result
 
-    monkeypatch.setattr(index_module, "prepared_in_order", dies_after_ten)
+    monkeypatch.setattr(reload_module, "prepared_in_order", dies_after_ten)
     with pytest.raises(ReloadFailed, match="worker process.*the index is as it was"):
         reload(db, folder, workers=2)
     assert dump(db) == before
