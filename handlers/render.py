@@ -29,7 +29,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from store.model import merge_spans  # the store's one span merging (plain data, nothing of Slack)
+from store.model import merge_spans, plural  # the store's one span merging and pluralizer (plain data)
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -193,11 +193,6 @@ def section(text: str) -> SectionBlock:
 
 def context(text: str) -> ContextBlock:
     return ContextBlock(elements=[mrkdwn(clip(text, MAX_SECTION))])  # a context text has the section's limit
-
-
-def plural(n: int, word: str) -> str:
-    """A count and its noun, the count with thousands separators: "1 fact", "1,204 facts"."""
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def chunk_lines(lines: list[str], limit: int = MAX_SECTION) -> list[str]:

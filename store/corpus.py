@@ -42,7 +42,6 @@ import socket
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
@@ -51,9 +50,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError
 
-from store.index import FileReport, ReloadBusy, ReloadRefused
+from store.model import utc_now
 from store.parse import parse_bytes
 from store.prepare import content_hash
+from store.reload import FileReport, ReloadBusy, ReloadRefused
 from store.state import State, add_column, metadata, migration
 
 CHANNEL = "factbot_corpus"
@@ -138,10 +138,6 @@ def _origins(conn: Connection) -> None:
     add_column(conn, "corpus_files", Column("folder", String(1000)))
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 digest = content_hash  # a file's hash, as the index stores it (the Reloader compares the two)
 
 
@@ -154,7 +150,7 @@ def folder_id(root: Path | str, name: str | None = None) -> str:
 def current_version(state: State) -> int:
     """The newest corpus version (0: nothing was ever imported)."""
     with state.begin() as conn:
-        return int(conn.execute(select(func.coalesce(func.max(corpus_versions.c.version), 0))).scalar_one())
+        return _version(conn)
 
 
 @dataclass
@@ -190,12 +186,13 @@ def locked(state: State, wait: bool = True, lock_wait: float = LOCK_WAIT) -> Ite
 
 
 def _version(conn: Connection) -> int:
+    """The newest corpus version as this transaction sees it (0: nothing was ever imported)."""
     return int(conn.execute(select(func.coalesce(func.max(corpus_versions.c.version), 0))).scalar_one())
 
 
 def _new_version(state: State, conn: Connection, version: int, actor: str, loaded: int, removed: int) -> None:
     stored = conn.execute(select(func.count()).select_from(corpus_files)).scalar_one()
-    conn.execute(corpus_versions.insert().values(version=version, at=_now(), actor=actor, files=stored,
+    conn.execute(corpus_versions.insert().values(version=version, at=utc_now(), actor=actor, files=stored,
                                                  loaded=loaded, removed=removed))
     if state.shared:
         conn.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": str(version)})
@@ -206,12 +203,12 @@ def _archive(conn: Connection, name: str, actor: str, why: str) -> bool:
     row = conn.execute(select(corpus_files).where(corpus_files.c.name == name)).mappings().first()
     if row is None:
         return False
-    conn.execute(corpus_history.insert().values(**dict(row), ended_at=_now(), ended_by=actor, why=why))
+    conn.execute(corpus_history.insert().values(**dict(row), ended_at=utc_now(), ended_by=actor, why=why))
     return True
 
 
 def _audit(conn: Connection, actor: str, action: str, name: str, version: int, detail: str = "") -> None:
-    conn.execute(corpus_audit.insert().values(at=_now(), actor=actor, action=action, name=name, version=version,
+    conn.execute(corpus_audit.insert().values(at=utc_now(), actor=actor, action=action, name=name, version=version,
                                               detail=detail))
 
 
@@ -242,6 +239,35 @@ def publish(state: State, source, actor: str, wait: bool = False, only_if_empty:
     listing = source.files()
     if not listing:
         raise ReloadRefused(source.why_empty() + "; the corpus is unchanged")
+    reads = _read_all(source, listing, hashes)
+    with locked(state, wait, lock_wait) as conn:
+        version = _version(conn)
+        if only_if_empty and version:
+            return Published([], [], version, False)
+        known = {r.name: r for r in conn.execute(select(
+            corpus_files.c.name, corpus_files.c.hash, corpus_files.c.articles, corpus_files.c.facts,
+            corpus_files.c.errors, corpus_files.c.origin, corpus_files.c.folder))}
+        names = {r.name for r in reads}
+        own = _owned(conn, known, names, folder)
+        new_version = version + 1
+        reports: list[FileReport] = []
+        writes: list[dict] = []
+        for read in reads:
+            report, write = _judge(read, known.get(read.name), source)
+            reports.append(report)
+            if write is not None:
+                writes.append(dict(write, added_by=actor, added_at=utc_now(), version=new_version,
+                                   origin=FOLDER, folder=folder))
+        removed = sorted(own - names)
+        if not (writes or removed):
+            return Published(reports, removed, version, False)
+        _store(conn, known, writes, removed, actor, new_version, folder)
+        _new_version(state, conn, new_version, actor, len(writes), len(removed))
+        return Published(reports, removed, new_version, True)
+
+
+def _read_all(source, listing: list[tuple[str, int]], hashes: dict[str, str]) -> list[_Read]:
+    """Every listed file read and hashed; those whose hash the corpus does not hold, parsed."""
     reads: list[_Read] = []
     for name, _size in listing:
         try:
@@ -254,82 +280,73 @@ def publish(state: State, source, actor: str, wait: bool = False, only_if_empty:
             reads.append(_Read(name, None, h))
             continue
         reads.append(_Read(name, data, h, parsed=parse_bytes(data, name)))
-    with locked(state, wait, lock_wait) as conn:
-        version = _version(conn)
-        if only_if_empty and version:
-            return Published([], [], version, False)
-        known = {r.name: r for r in conn.execute(select(
-            corpus_files.c.name, corpus_files.c.hash, corpus_files.c.articles, corpus_files.c.facts,
-            corpus_files.c.errors, corpus_files.c.origin, corpus_files.c.folder))}
-        names = {r.name for r in reads}
-        unowned = sorted(name for name, row in known.items()
-                         if name in names and row.folder is None and (row.origin or FOLDER) == FOLDER)
-        if unowned:  # stored before origins were kept: the first folder that lists a file owns it
-            conn.execute(update(corpus_files).where(corpus_files.c.name.in_(unowned))
-                         .values(origin=FOLDER, folder=folder))
-        own = {name for name, row in known.items() if (row.origin or FOLDER) == FOLDER
-               and (row.folder == folder or name in unowned)}
-        holding = [name for name in own if known[name].facts]
-        if holding and not names.intersection(holding):
-            raise ReloadRefused(
-                f"every file the corpus holds from this seeds folder ({len(holding)}) is missing from it, so the"
-                " reload would remove them all; the corpus is unchanged")
-        new_version = version + 1
-        reports: list[FileReport] = []
-        writes: list[dict] = []
-        for read in reads:
-            name, row = read.name, known.get(read.name)
-            kept = (row.articles, row.facts) if row else (0, 0)
-            if read.error:
-                reports.append(FileReport(name, *kept, "failed", [read.error]))
-                continue
-            if row is not None and row.origin == UPLOAD:  # an upload of that name stays until an admin removes it
-                stored_errors = json.loads(row.errors)
-                reports.append(FileReport(name, row.articles, row.facts, "failed" if stored_errors else "unchanged",
-                                          stored_errors))
-                continue
-            if row and row.hash == read.hash:
-                stored_errors = json.loads(row.errors)
-                reports.append(FileReport(name, row.articles, row.facts, "failed" if stored_errors else "unchanged",
-                                          stored_errors))
-                continue
-            if read.data is None:  # unchanged when read, changed by another change since: read again
-                try:
-                    read.data = source.read(name)
-                except OSError as exc:
-                    reports.append(FileReport(name, *kept, "failed", [f"{name}: cannot read file: {exc}"]))
-                    continue
-                read.hash = digest(read.data)
-            result = read.parsed if read.parsed is not None else parse_bytes(read.data, name)
-            errors = [str(e) for e in result.errors]
-            if not result.articles or (errors and row):
-                # the content stored before (if any) stays until the file is fixed or removed
-                reports.append(FileReport(name, *kept, "failed", errors or [f"{name}: no articles found"]))
-                continue
-            facts = sum(len(a.facts) for a in result.articles)
-            writes.append(dict(name=name, data=read.data, hash=read.hash, size=len(read.data),
-                               articles=len(result.articles), facts=facts,
-                               errors=json.dumps(errors, ensure_ascii=False), added_by=actor, added_at=_now(),
-                               version=new_version, origin=FOLDER, folder=folder))
-            reports.append(FileReport(name, len(result.articles), facts, "failed" if errors else "loaded", errors))
-        removed = sorted(own - names)
-        if not (writes or removed):
-            return Published(reports, removed, version, False)
-        for name in removed:
-            _archive(conn, name, actor, "removed")
-            _audit(conn, actor, "removed", name, new_version, f"gone from the seeds folder {folder}")
-        if removed:
-            conn.execute(delete(corpus_files).where(corpus_files.c.name.in_(removed)))
-        for row in writes:
-            if row["name"] in known:
-                _archive(conn, row["name"], actor, "replaced")
-                conn.execute(update(corpus_files).where(corpus_files.c.name == row["name"]).values(**row))
-                _audit(conn, actor, "replaced", row["name"], new_version, f"from the seeds folder {folder}")
-            else:
-                conn.execute(corpus_files.insert().values(**row))
-                _audit(conn, actor, "added", row["name"], new_version, f"from the seeds folder {folder}")
-        _new_version(state, conn, new_version, actor, len(writes), len(removed))
-        return Published(reports, removed, new_version, True)
+    return reads
+
+
+def _owned(conn: Connection, known: dict, names: set[str], folder: str) -> set[str]:
+    """The stored files this seeds folder owns (files stored before origins were kept go to the
+    first folder that lists them); ReloadRefused when the folder lists none of those that hold facts."""
+    unowned = sorted(name for name, row in known.items()
+                     if name in names and row.folder is None and (row.origin or FOLDER) == FOLDER)
+    if unowned:
+        conn.execute(update(corpus_files).where(corpus_files.c.name.in_(unowned))
+                     .values(origin=FOLDER, folder=folder))
+    own = {name for name, row in known.items() if (row.origin or FOLDER) == FOLDER
+           and (row.folder == folder or name in unowned)}
+    holding = [name for name in own if known[name].facts]
+    if holding and not names.intersection(holding):
+        raise ReloadRefused(
+            f"every file the corpus holds from this seeds folder ({len(holding)}) is missing from it, so the"
+            " reload would remove them all; the corpus is unchanged")
+    return own
+
+
+def _judge(read: _Read, row, source) -> tuple[FileReport, dict | None]:
+    """What one read file does to the corpus: its report, and the columns to store (None: the
+    stored content, if any, stays: the file failed, is unchanged, or an upload holds its name)."""
+    name = read.name
+    kept = (row.articles, row.facts) if row else (0, 0)
+    if read.error:
+        return FileReport(name, *kept, "failed", [read.error]), None
+    if row is not None and (row.origin == UPLOAD or row.hash == read.hash):
+        # unchanged, or an upload of that name, which stays until an admin removes it
+        stored_errors = json.loads(row.errors)
+        return FileReport(name, row.articles, row.facts, "failed" if stored_errors else "unchanged",
+                          stored_errors), None
+    if read.data is None:  # unchanged when read, changed by another change since: read again
+        try:
+            read.data = source.read(name)
+        except OSError as exc:
+            return FileReport(name, *kept, "failed", [f"{name}: cannot read file: {exc}"]), None
+        read.hash = digest(read.data)
+    result = read.parsed if read.parsed is not None else parse_bytes(read.data, name)
+    errors = [str(e) for e in result.errors]
+    if not result.articles or (errors and row):
+        # the content stored before (if any) stays until the file is fixed or removed
+        return FileReport(name, *kept, "failed", errors or [f"{name}: no articles found"]), None
+    facts = sum(len(a.facts) for a in result.articles)
+    write = dict(name=name, data=read.data, hash=read.hash, size=len(read.data), articles=len(result.articles),
+                 facts=facts, errors=json.dumps(errors, ensure_ascii=False))
+    return FileReport(name, len(result.articles), facts, "failed" if errors else "loaded", errors), write
+
+
+def _store(conn: Connection, known: dict, writes: list[dict], removed: list[str], actor: str, version: int,
+           folder: str) -> None:
+    """The removed files archived and deleted, the written ones archived (when replaced) and
+    stored, each with its audit row."""
+    for name in removed:
+        _archive(conn, name, actor, "removed")
+        _audit(conn, actor, "removed", name, version, f"gone from the seeds folder {folder}")
+    if removed:
+        conn.execute(delete(corpus_files).where(corpus_files.c.name.in_(removed)))
+    for row in writes:
+        if row["name"] in known:
+            _archive(conn, row["name"], actor, "replaced")
+            conn.execute(update(corpus_files).where(corpus_files.c.name == row["name"]).values(**row))
+            _audit(conn, actor, "replaced", row["name"], version, f"from the seeds folder {folder}")
+        else:
+            conn.execute(corpus_files.insert().values(**row))
+            _audit(conn, actor, "added", row["name"], version, f"from the seeds folder {folder}")
 
 
 # -- uploads, removals, restores: an admin's acts on one file --------------------------------------
@@ -391,7 +408,7 @@ def store_upload(state: State, name: str, data: bytes, actor: str, replace: bool
             raise NameTaken(name)
         version = _version(conn) + 1
         row = dict(name=name, data=data, hash=digest(data), size=len(data), articles=len(result.articles),
-                   facts=facts, errors="[]", added_by=actor, added_at=_now(), version=version, origin=UPLOAD,
+                   facts=facts, errors="[]", added_by=actor, added_at=utc_now(), version=version, origin=UPLOAD,
                    folder=None)
         if exists is not None:
             _archive(conn, name, actor, "replaced")
@@ -440,7 +457,7 @@ def restore_file(state: State, name: str, actor: str, version: int | None = None
             raise NotStored(f"no earlier version of {name}" + (f" stored at version {version}" if version else ""))
         new_version = _version(conn) + 1
         row = dict(name=name, data=bytes(old["data"]), hash=old["hash"], size=old["size"], articles=old["articles"],
-                   facts=old["facts"], errors=old["errors"], added_by=actor, added_at=_now(), version=new_version,
+                   facts=old["facts"], errors=old["errors"], added_by=actor, added_at=utc_now(), version=new_version,
                    origin=UPLOAD, folder=None)
         if _archive(conn, name, actor, "replaced"):
             conn.execute(update(corpus_files).where(corpus_files.c.name == name).values(**row))
@@ -492,8 +509,7 @@ class CorpusSource:
     def __init__(self, state: State):
         self.state = state
         with state.begin() as conn:
-            self.version = int(conn.execute(
-                select(func.coalesce(func.max(corpus_versions.c.version), 0))).scalar_one())
+            self.version = _version(conn)
             self._listing = {r.name: (r.size, r.hash) for r in conn.execute(
                 select(corpus_files.c.name, corpus_files.c.size, corpus_files.c.hash).order_by(corpus_files.c.name))}
 

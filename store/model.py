@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Iterable, NamedTuple, Sequence
 
 
@@ -77,3 +78,13 @@ def merge_spans(spans: Iterable[Sequence[int]], length: int | None = None) -> li
         else:
             merged.append((start, end))
     return merged
+
+
+def utc_now() -> str:
+    """Now as the store's tables write a time: UTC, to the second ("2026-12-03T19:05:00Z")."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def plural(n: int, word: str) -> str:
+    """A count and its noun, the count with thousands separators: "1 fact", "1,204 facts"."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"

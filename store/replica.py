@@ -59,11 +59,36 @@ class Replica:
 
     # -- what Factbot reads: the local index --
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.index, name)
+    # A replica reads as its local Index does, and offers exactly these of its methods (a reload
+    # goes through the corpus, below; the Index's own reload is the replica's to call).
+    @property
+    def db_path(self) -> Path:
+        return self.index.db_path
+
+    @property
+    def semantic(self) -> bool:
+        return self.index.semantic
 
     def search(self, query: str, limit: int = 5, offset: int = 0):
         return self.index.search(query, limit=limit, offset=offset)
+
+    def searcher(self):
+        return self.index.searcher()
+
+    def counts(self) -> tuple[int, int]:
+        return self.index.counts()
+
+    def sources(self):
+        return self.index.sources()
+
+    def recent_titles(self, n: int = 5) -> list[str]:
+        return self.index.recent_titles(n)
+
+    def common_headings(self, n: int = 15, recent: int = 2000) -> list[str]:
+        return self.index.common_headings(n, recent)
+
+    def close(self) -> None:
+        self.index.close()
 
     @property
     def ready(self) -> bool:
@@ -80,7 +105,7 @@ class Replica:
 
     # -- reloads --
 
-    def reload(self, actor: str = "cli", wait: bool = False, progress: Any = None) -> ReloadReport:
+    def reload(self, actor: str = "cli", wait: bool = True, progress: Any = None) -> ReloadReport:
         """This process's seeds folder into the corpus (its files read and parsed before the lock;
         `wait`: the lock waited for at most `lock_wait` seconds), then the local index to the new version.
 

@@ -49,7 +49,6 @@ import sqlite3
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -63,6 +62,7 @@ from sqlalchemy.schema import DDL
 
 # this module's errors, defined apart so that catching them needs no SQLAlchemy (store/errors.py)
 from store.errors import StateError, StateUnavailable  # noqa: F401
+from store.model import utc_now
 
 log = logging.getLogger("factbot.state")
 
@@ -193,10 +193,6 @@ def _wal(dbapi_conn, wait: float = 30.0) -> None:
             time.sleep(0.02)
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def unavailable(exc: BaseException, store: str = "PostgreSQL") -> StateUnavailable:
     """A one-line StateUnavailable for a driver error (no password: the URL is not in it); `store`
     names the store for people (PostgreSQL, or the embedded SQLite file)."""
@@ -266,7 +262,7 @@ class State:
             metadata.create_all(conn)
             current = conn.execute(select(schema_version.c.version).where(schema_version.c.id == 1)).scalar()
             if current is None:  # a new database: create_all made every table in its current shape
-                conn.execute(schema_version.insert().values(id=1, version=target, updated_at=_now()))
+                conn.execute(schema_version.insert().values(id=1, version=target, updated_at=utc_now()))
                 return
             if current > target:
                 raise StateError(f"the state database ({self.where}) has schema version {current}, newer than "
@@ -276,7 +272,7 @@ class State:
                 log.info("state schema %s -> %s: %s", version - 1, version, description)
                 fn(conn)
                 conn.execute(schema_version.update().where(schema_version.c.id == 1)
-                             .values(version=version, updated_at=_now()))
+                             .values(version=version, updated_at=utc_now()))
 
     def version(self) -> int:
         with self.begin() as conn:
@@ -287,7 +283,7 @@ class State:
     def record_reload(self, report, version: int | None = None, conn: Connection | None = None) -> None:
         """Write one `reloads` row for a store.index.ReloadReport (in `conn`'s transaction if given)."""
         row = dict(
-            at=_now(), actor=report.actor, articles=report.articles, facts=report.facts,
+            at=utc_now(), actor=report.actor, articles=report.articles, facts=report.facts,
             loaded=report.count("loaded"), unchanged=report.count("unchanged"), failed=len(report.failed),
             removed=len(report.removed), took_ms=round(report.took_ms, 1), version=version,
             errors=json.dumps([e for f in report.failed for e in f.errors], ensure_ascii=False),

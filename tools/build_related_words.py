@@ -4,10 +4,12 @@ embeddings (the 256-dim `l2_supercat` token vectors shipped inside the wordllama
 
 factbot expands a question's words with these neighbours at search time (`expensive` -> cost,
 price; `fall` -> dropped; `copied` -> clone, duplicate), so a question in the user's own words finds
-the fact that says it differently. The table is computed once, here, and shipped as a data file:
-the bot itself needs neither wordllama nor numpy, and its memory and reload time do not grow.
+the fact that says it differently. The table is computed once, here, and shipped as a data file, so
+that a question's expansion is a dictionary lookup (the bot's semantic re-ranking, store/semantic.py,
+loads wordllama's model on its own; this table does not need it at search time). wordllama and
+numpy are dependencies of factbot already; the word list is Debian's `wamerican`:
 
-    .venv/bin/pip install -q -e '.[related]' && apt-get install -y wamerican
+    .venv/bin/pip install -q -e . && apt-get install -y wamerican
     .venv/bin/python tools/build_related_words.py > store/data/related-words.txt
 
 Words are the dictionary's (lower case, letters only, three letters or more), each embedded as

@@ -8,6 +8,7 @@ import textwrap
 
 import pytest
 
+from tests.generated import generator
 from store import Index, ReloadBusy, vocab
 from store.index import RACY_NS, Reloader, SeedFolder, _ReloadLock, connect, learn_aliases
 
@@ -33,18 +34,7 @@ def test_a_reload_in_another_process_makes_this_one_busy(index, tmp_path):
 
 # --------------------------------------------------------------------------- generated corpora
 
-def _generator():
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "generate.py"
-    spec = importlib.util.spec_from_file_location("factbot_generate", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = _generator()
+gen = generator()
 COMPANIES = gen.companies(7, 3000)
 
 
