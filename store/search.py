@@ -18,7 +18,7 @@ from store import dictionary
 from store.hits import Hit, SearchResult, explain, hit
 from store.plan import MAX_QUERY_CHARS, STOP_WORDS, Group, Plan, Vocab, plan
 from store.rank import CANDIDATES, FETCHES, FIRST_WANT, GROWTH, Scorer, candidates, rows
-from store.semantic import Reranker
+from store.semantic import PRIME_FACTS, Reranker
 
 __all__ = ["Hit", "SearchResult", "Searcher", "Plan", "Group", "MAX_QUERY_CHARS", "STOP_WORDS"]
 
@@ -59,10 +59,14 @@ class Searcher:
         """Load the vocabulary, the word resources (store/dictionary.py) and the semantic model
         now, so that the first query does not pay for them."""
         dictionary.warm()
-        if self._scorer.reranker is not None:
-            self._scorer.reranker.model()
+        reranker = self._scorer.reranker
+        if reranker is not None:
+            reranker.model()
         with self._snapshot() as conn:
             self._current(conn)
+            if reranker is not None:  # the newest facts' words tokenized: what questions meet most
+                reranker.prime(text for (text,) in conn.execute(
+                    "SELECT text FROM facts ORDER BY id DESC LIMIT ?", (PRIME_FACTS,)))
 
     def _snapshot(self):
         conn = self.index.conn()

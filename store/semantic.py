@@ -8,11 +8,20 @@ of SEMANTIC x the cosine similarity of its text and the query, both embedded wit
 transformer runtime). The bonus depends on the query and the fact only, so pages of one query
 stay in one order. Keyword queries (the common case) never pay for it.
 
-Embeddings of facts are computed when a question first meets them and kept (at most
-CACHE_FACTS per process, float32: 1 KB each), so nothing is embedded at reload time and memory
-does not grow with the corpus. The model is loaded offline from the installed package's folder
-(`cache_dir` set to it, downloads disabled); when wordllama is not installed, or cannot load, the
-re-ranking is off and the search is the lexical one.
+How a text is embedded: wordllama's embedding of a text is the mean of its tokens' vectors. Its
+tokenizer (SentencePiece-style: every space becomes "▁", which begins a token) gives a text the
+tokens of its space-separated chunks, in order (a text of spaces only aside: "▁▁" is a token of
+its own): the chunks' token ids are cached (CHUNKS of them, a pure function of the chunk, valid across reloads), and a
+fact's embedding is the mean of the rows of the embedding matrix its chunks' ids pick, the same
+vector wordllama's `embed` returns (tests/store/test_semantic.py checks that), at about a fifth
+of the cost when the chunks are cached: the tokenizer, the expensive part, runs only on chunks
+never seen. `Reranker.prime` caches the chunks of the newest facts when an index is opened
+(Searcher.warm), so the first questions find most of their words cached.
+
+Embeddings of facts are kept once computed (at most CACHE_FACTS per process, float32: 1 KB
+each); nothing is stored in the index and a reload does no embedding. The model is loaded
+offline from the installed package's folder (`cache_dir` set to it, downloads disabled); when
+wordllama is not installed, or cannot load, the re-ranking is off and the search is the lexical one.
 """
 from __future__ import annotations
 
@@ -25,6 +34,8 @@ log = logging.getLogger("factbot.store")
 
 SEMANTIC = 0.25  # weight of the similarity bonus, against a lexical score in 0..1
 CACHE_FACTS = 20_000
+CHUNKS = 200_000  # space-separated chunks whose token ids are kept (a few tens of MB at most)
+PRIME_FACTS = 20_000  # the newest facts whose chunks `prime` tokenizes when an index is opened
 
 
 _model_lock = threading.Lock()
@@ -54,12 +65,59 @@ class Reranker:
         self._lock = threading.Lock()
         self._cache: OrderedDict[int, object] = OrderedDict()
         self._queries: OrderedDict[str, object] = OrderedDict()
+        self._chunks: dict[str, list[int]] = {}
         self._generation = None
 
     def model(self):
         """The wordllama model (None when unavailable): Searcher.warm loads it before the index
         is handed out, so no question pays for it."""
         return shared_model()
+
+    def _token_ids(self, model, chunks: list[str]) -> dict[str, list[int]]:
+        """The token ids of each chunk: those cached, the rest tokenized in one call and cached."""
+        known = self._chunks
+        found = {c: known.get(c) for c in dict.fromkeys(chunks)}
+        missing = [c for c, ids in found.items() if ids is None]
+        if missing:
+            encoded = model.tokenizer.encode_batch(missing, add_special_tokens=False)
+            for chunk, enc in zip(missing, encoded):  # the batch is padded: keep the real tokens
+                found[chunk] = [i for i, real in zip(enc.ids, enc.attention_mask) if real]
+            if "" in found:  # between two spaces: the space's own token, as in the whole text
+                found[""] = model.tokenizer.encode("x ", add_special_tokens=False).ids[-1:]
+            with self._lock:
+                if len(self._chunks) + len(missing) > CHUNKS:
+                    self._chunks = {}  # rare: a working set this large is rebuilt as questions come
+                self._chunks.update((c, found[c]) for c in missing)
+        return found
+
+    def prime(self, texts) -> int:
+        """Tokenize and cache the chunks of these texts (the newest facts); how many are cached."""
+        model = self.model()
+        if model is None:
+            return 0
+        distinct: dict[str, None] = {}
+        for text in texts:
+            distinct.update(dict.fromkeys(text.split(" ")))
+            if len(distinct) >= CHUNKS // 2:  # half the cache at most: room for what questions bring
+                break
+        self._token_ids(model, list(distinct))
+        return len(self._chunks)
+
+    def embed(self, texts: list[str]):
+        """Unit vectors of the texts, as wordllama's `embed(texts, norm=True)` gives them."""
+        import numpy as np
+
+        model = self.model()
+        split = [t.split(" ") for t in texts]
+        chunk_ids = self._token_ids(model, [c for chunks in split for c in chunks])
+        matrix = model.embedding
+        out = np.zeros((len(texts), matrix.shape[1]), dtype=np.float32)
+        for row, chunks in enumerate(split):
+            ids = [i for c in chunks for i in chunk_ids[c]]
+            if ids:
+                out[row] = matrix[ids].sum(axis=0)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-12)
 
     def bonuses(self, generation: int, query: str, facts: list[tuple[int, str]]) -> list[float]:
         """SEMANTIC x cosine(query, fact text) for each (id, text); zeros when the model is off."""
@@ -73,7 +131,7 @@ class Reranker:
             cached = {fid: self._cache.get(fid) for fid, _ in facts}
         todo = [(fid, text) for fid, text in facts if cached[fid] is None]
         if todo:
-            vectors = model.embed([text for _, text in todo], norm=True)
+            vectors = self.embed([text for _, text in todo])
             with self._lock:
                 for (fid, _), vec in zip(todo, vectors):
                     cached[fid] = vec
@@ -83,7 +141,7 @@ class Reranker:
         with self._lock:
             q = self._queries.get(query)
         if q is None:  # a question's fetches share its embedding
-            q = model.embed([query], norm=True)[0]
+            q = self.embed([query])[0]
             with self._lock:
                 self._queries[query] = q
                 while len(self._queries) > 256:

@@ -81,6 +81,41 @@ def test_a_facts_bonus_depends_on_the_query_and_the_fact_only():
     assert shared.bonuses(2, question, [(2, texts[1])])[0] == pytest.approx(together[0])
 
 
+def test_a_text_is_embedded_as_wordllama_embeds_it(generated_index):
+    """The chunk-by-chunk embedding is wordllama's own: the same vector for every fact of a
+    generated corpus (mixed case, punctuation, numbers, Chinese titles), a question, odd spacing."""
+    import numpy as np
+
+    texts = [t for (t,) in generated_index.conn().execute("SELECT text FROM facts ORDER BY id LIMIT 3000")]
+    texts += ["how much money did seres raise when it listed?", "赛力斯 港股 IPO 募资 140亿港元", "a  b\tc\n d",
+              " leading and trailing ", "", "—"]
+    reranker = Reranker()
+    model = reranker.model()
+    mine = reranker.embed(texts)
+    theirs = model.embed(texts, norm=True)
+    keep = np.linalg.norm(theirs, axis=1) > 0.5  # wordllama gives NaN for a text with no token
+    assert keep.sum() >= len(texts) - 2
+    assert np.allclose(mine[keep], theirs[keep], atol=1e-5)
+    # cached chunks give the same vectors as fresh ones
+    assert np.allclose(reranker.embed(texts[:50]), mine[:50], atol=1e-6)
+
+
+def test_priming_caches_the_chunks_of_the_newest_facts(generated_index, monkeypatch):
+    reranker = Reranker()
+    texts = [t for (t,) in generated_index.conn().execute("SELECT text FROM facts ORDER BY id DESC LIMIT 500")]
+    assert reranker.prime(texts) > 100
+    tokenized = []
+    real = type(reranker.model().tokenizer).encode_batch
+
+    def counting(self, batch, **kw):
+        tokenized.extend(batch)
+        return real(self, batch, **kw)
+
+    monkeypatch.setattr(type(reranker.model().tokenizer), "encode_batch", counting)
+    reranker.embed(texts[:20])
+    assert tokenized == []  # every chunk was cached by prime
+
+
 def test_the_related_words_table():
     related = parse_related(_read("related-words.txt"))
     assert len(related) > 10_000
