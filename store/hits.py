@@ -25,6 +25,7 @@ class Hit:
     # why it matched: for each query word the fact holds, how ({"word", "how", "as"}); "how" is
     # exact, stem, alias, prefix, typo, glossary, translation, related or semantic
     matched: list[dict] = field(default_factory=list)
+    article_id: int = 0  # the article's id in this index (changes with a rebuild)
 
     def to_json(self) -> dict:
         return {"text": self.text, "section": self.section, "citations": list(self.citations),
@@ -40,10 +41,18 @@ class SearchResult:
     hits: list[Hit]
     has_more: bool = False
     missing: list[str] = field(default_factory=list)  # query words no fact holds
+    # the entities (names) the answer is about: those the query names, else the thread's it leaned
+    # on, else the first the top fact names (store/entities.py); what a thread records
+    about: list[str] = field(default_factory=list)
+    # the thread's entities the answer leaned on (answered within their articles); None: it did not
+    context: list[str] | None = None
 
     def to_json(self) -> dict:
-        return {"query": self.query, "took_ms": round(self.took_ms, 3),
-                "missing": list(self.missing), "results": [h.to_json() for h in self.hits]}
+        out = {"query": self.query, "took_ms": round(self.took_ms, 3),
+               "missing": list(self.missing), "results": [h.to_json() for h in self.hits]}
+        if self.context is not None:
+            out["context"] = list(self.context)
+        return out
 
 
 @lru_cache(maxsize=4096)
@@ -85,6 +94,6 @@ def spans(groups: list[Group], text: str) -> list[tuple[int, int]]:
 
 def hit(groups: list[Group], row: tuple, score: float, matched: list | None = None) -> Hit:
     """The hit of a ranked row (store/rank.py ROW_SQL's columns)."""
-    fid, text, section, citations, position, _aid, title, source, published, file = row
+    fid, text, section, citations, position, aid, title, source, published, file = row
     return Hit(fid, text, section, json.loads(citations), score,
-               ArticleInfo(title, source, published, file), position, spans(groups, text), matched or [])
+               ArticleInfo(title, source, published, file), position, spans(groups, text), matched or [], aid)

@@ -115,8 +115,9 @@ class Index:
                     self._searcher = Searcher(self)
         return self._searcher
 
-    def search(self, query: str, limit: int = 5, offset: int = 0):
-        return self.searcher().search(query, limit=limit, offset=offset)
+    def search(self, query: str, limit: int = 5, offset: int = 0, context=None):
+        """A page of answers (store/search.py); `context`: a thread's (store/threads.py)."""
+        return self.searcher().search(query, limit=limit, offset=offset, context=context)
 
     def counts(self) -> tuple[int, int]:
         return tuple(self.conn().execute(

@@ -6,7 +6,7 @@ Nothing here is a fixed word list: names and topics are read from the facts them
 - A *name* is a run of capitalised words starting with a word that is (nearly) always written
   capitalised where it does not start a sentence ("Seres Automotive", "Nadella"; not "Revenue",
   which also appears as "revenue", nor "Analysts", capitalised only at the start of sentences,
-  nor all-capital abbreviations such as "IPO" or "HKD").
+  nor all-capital abbreviations such as "IPO", "IPOs" or "HKD").
 - A *topic* is a word of the section headings (not a stop word, not part of a name) that many
   articles use; an article's first section (its overview: "Core Viewpoint", "Summary") and the
   numbering of headings ("Group 2:", "3.") are left out.
@@ -42,7 +42,7 @@ class Overview:
     examples: list[str] = field(default_factory=list)  # questions that find facts, most held names first
 
 
-def _words(text: str) -> list[tuple[str, bool]]:
+def words_of(text: str) -> list[tuple[str, bool]]:
     """The Latin words of `text`, each with whether it starts a sentence."""
     return [(_POSSESSIVE.sub("", m.group(0).rstrip(".")), bool(_SENTENCE.search(text[max(0, m.start() - 4): m.start()]))
              if m.start() >= 4 else not text[: m.start()].strip())
@@ -61,10 +61,10 @@ def overview(index, newest: int = 5, names: int = 5, topics: int = 6, examples: 
                         (sample,)).fetchall()
     if not rows:
         return out
-    found = _Names([_words(text) for text, *_ in rows])
+    found = Names([words_of(text) for text, *_ in rows])
     first_section, heading_words, by_article = _topics(rows, found.words())
     df = _document_frequency(conn, set(found.name_of) | set(by_article))
-    keys = [k for k in found.name_of if len(found.facts_with[k]) > found.continued[k]]
+    keys = found.keys()
     ranked_names = sorted(keys, key=lambda k: (-len(found.facts_with[k]), -df.get(k, 0), k))
     out.names = [(found.name_of[k].most_common(1)[0][0], df.get(k, len(found.facts_with[k])))
                  for k in ranked_names[:names]]
@@ -76,31 +76,41 @@ def overview(index, newest: int = 5, names: int = 5, topics: int = 6, examples: 
     return out
 
 
-class _Names:
-    """The names of the sample facts (each fact as `_words` gives it): for each name's first word,
+class Names:
+    """The names of the sample facts (each fact as `words_of` gives it): for each name's first word,
     the phrases it starts, the facts holding it (by position in the sample), and how often it is
     seen inside a name after its first word ("Liquor")."""
 
-    def __init__(self, per_fact: list[list[tuple[str, bool]]]):
+    def __init__(self, per_fact: list[list[tuple[str, bool]]], facts_with=None):
         self.capitalised: Counter[str] = Counter()  # lower-case word -> occurrences inside a sentence, Capitalised
         self.inside: Counter[str] = Counter()  # lower-case word -> occurrences inside a sentence
         for words in per_fact:
-            for w, first in words:
-                if not first:
-                    self.inside[w.lower()] += 1
-                    self.capitalised[w.lower()] += w[0].isupper()
+            self.count(words)
         self.name_of: dict[str, Counter[str]] = defaultdict(Counter)
-        self.facts_with: dict[str, set[int]] = defaultdict(set)
+        # name -> the facts holding it (anything with add(i) and len(): store/entities.py counts them)
+        self.facts_with: dict[str, set[int]] = facts_with if facts_with is not None else defaultdict(set)
         self.continued: Counter[str] = Counter()
         for i, words in enumerate(per_fact):
-            self._runs(i, [w for w, _ in words])
+            self.runs(i, [w for w, _ in words])
+
+    def count(self, words: list[tuple[str, bool]]) -> None:
+        """One fact's words (as `words_of` gives them) into the capitalisation counts."""
+        for w, first in words:
+            if not first:
+                self.inside[w.lower()] += 1
+                self.capitalised[w.lower()] += w[0].isupper()
+
+    def keys(self) -> list[str]:
+        """The names' keys (first words, lower-case) seen more often starting a name than inside one."""
+        return [k for k in self.name_of if len(self.facts_with[k]) > self.continued[k]]
 
     def starts_name(self, w: str) -> bool:
         low = w.lower()
-        return (w[0].isupper() and not w.isupper() and low not in STOP_WORDS and len(low) > 1
+        return (w[0].isupper() and not w.removesuffix("s").isupper() and low not in STOP_WORDS and len(low) > 1
                 and self.capitalised[low] >= max(1, _CAPITALISED * self.inside[low]))
 
-    def _runs(self, i: int, words: list[str]) -> None:
+    def runs(self, i: int, words: list[str]) -> None:
+        """Fact `i`'s names (its words as written) into name_of, facts_with and continued."""
         run: list[str] = []
         for w in words + [""]:
             if w and (self.starts_name(w) if not run else (w[0].isupper() and w.lower() not in STOP_WORDS)):
@@ -127,7 +137,7 @@ def _topics(rows: list, name_words: set[str]):
     for i, (_, article, section, _) in enumerate(rows):
         words = set()
         if section and section != first_section.get(article):
-            for w, _ in _words(_NUMBERING.sub("", section)):
+            for w, _ in words_of(_NUMBERING.sub("", section)):
                 low = w.lower()
                 if len(low) >= 3 and low.isalpha() and low not in STOP_WORDS and low not in name_words:
                     words.add(low)

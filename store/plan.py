@@ -28,6 +28,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from store import dictionary
+from store import entities as entities_mod
 from store import lexicon as lexicon_mod
 from store.text import bigrams, is_cjk, normalize, stem, words
 
@@ -67,17 +68,23 @@ class Group:
     kinds: dict = field(default_factory=dict)  # alt -> how it stands for the word (exact, stem, ...)
     info: float = 1.0  # how much the word says in general text (store/dictionary.py information)
     distinctive: bool = False  # a name, or a word rare in general text: what a question is about
+    # a thread's entity (store/search.py): held by every fact a follow-up is answered within, it
+    # neither fetches nor orders them, only weighs toward the confidence threshold
+    given: bool = False
 
     def to_json(self) -> dict:
         """The group as JSON: its alternatives best first, each as the index words it must hold
         (a Chinese one as the run it stands for)."""
         alts = sorted(self.alts.items(), key=lambda kv: (-kv[1], kv[0]))
-        return {"word": self.surface, "df": self.df, "idf": round(self.idf, 4),
-                "info": round(self.info, 4), "counts": self.counts, "lexical": self.lexical,
-                "distinctive": self.distinctive,
-                "alts": [{"as": self.cjk.get(a) or " ".join(a), "weight": round(w, 4),
-                          "how": self.kinds.get(a, "exact"), "fetches": a not in self.related}
-                         for a, w in alts]}
+        out = {"word": self.surface, "df": self.df, "idf": round(self.idf, 4),
+               "info": round(self.info, 4), "counts": self.counts, "lexical": self.lexical,
+               "distinctive": self.distinctive,
+               "alts": [{"as": self.cjk.get(a) or " ".join(a), "weight": round(w, 4),
+                         "how": self.kinds.get(a, "exact"), "fetches": a not in self.related}
+                        for a, w in alts]}
+        if self.given:
+            out["given"] = True
+        return out
 
 
 @dataclass
@@ -90,10 +97,18 @@ class Plan:
     question: bool = False  # four content words or more: a question in the user's own words
     info: float = 0.0  # the information of all the query's words, those no fact holds included
     refused: bool = False  # a distinctive word no fact holds, and no distinctive word that one does
+    named: list[str] = field(default_factory=list)  # the entities the query names (store/entities.py)
+    # a follow-up in a thread (store/threads.py): the thread's entities it leans on, and the
+    # articles it is answered within (None: not a follow-up, or one that names its own entities)
+    context: list[str] | None = None
+    within: list[int] | None = None
 
     def to_json(self) -> dict:
-        return {"question": self.question, "refused": self.refused, "info": round(self.info, 4),
-                "missing": list(self.missing), "groups": [g.to_json() for g in self.groups]}
+        out = {"question": self.question, "refused": self.refused, "info": round(self.info, 4),
+               "missing": list(self.missing), "groups": [g.to_json() for g in self.groups]}
+        if self.context is not None:
+            out["context"] = {"entities": list(self.context), "articles": len(self.within or ())}
+        return out
 
     def describe(self) -> str:
         """The plan for people, one line per group and one per alternative."""
@@ -102,9 +117,12 @@ class Plan:
         lines = [head + (", refused: a distinctive word no fact holds" if self.refused else "")]
         if self.missing:
             lines.append("  no fact holds: " + ", ".join(self.missing))
+        if self.context is not None:
+            lines.append(f"  in this thread: {', '.join(self.context) or 'no entity'}: answered within"
+                         f" {len(self.within or ())} article(s) (else from every article)")
         for g in self.groups:
             flags = [f for f, on in (("counts", g.counts), ("distinctive", g.distinctive),
-                                     ("not in the index", not g.lexical)) if on]
+                                     ("not in the index", not g.lexical), ("given by the thread", g.given)) if on]
             lines.append(f"  group {g.surface!r}: df {g.df}, idf {g.idf:.2f}, info {g.info:.2f}"
                          + (f" ({', '.join(flags)})" if flags else ""))
             for alt in g.to_json()["alts"]:
@@ -124,6 +142,7 @@ class Vocab:
     by_length: dict[int, list[str]]
     lexicon: lexicon_mod.Lexicon
     cjk_keys: list[str]
+    entities: dict[str, str] = field(default_factory=dict)  # key -> name (store/entities.py)
 
     @classmethod
     def load(cls, conn, generation: int, glossary_files=(), alias_files=(), related_words=True) -> "Vocab":
@@ -137,7 +156,8 @@ class Vocab:
         for term in set(df).union(k[0] for k in lex.equivalents if len(k) == 1):
             if term.isascii() and term.isalpha():
                 by_length.setdefault(len(term), []).append(term)
-        return cls(generation, max(n_facts, 1), df, sorted(df), by_length, lex, lex.cjk_keys())
+        return cls(generation, max(n_facts, 1), df, sorted(df), by_length, lex, lex.cjk_keys(),
+                   entities_mod.load(conn))
 
     def prefixed(self, prefix: str, limit: int) -> list[str]:
         """Index words starting with `prefix` (of the first 400), the `limit` most common."""
@@ -499,8 +519,28 @@ def _groups(v: Vocab, query: str) -> tuple[list[Group], bool]:
     return groups, question
 
 
+NAMING = ("exact", "alias", "typo")  # how a query word stands for an entity's key to name it
+
+
+def named(v: Vocab, groups: list[Group]) -> list[str]:
+    """The entities (their names) the groups name: a word that is an entity's key as written,
+    corrected, or as the other name of it (库克斯利 -> quuxly), in the query's order."""
+    out: list[str] = []
+    for g in groups:
+        for alt, kind in g.kinds.items():
+            if len(alt) == 1 and alt[0] in v.entities and kind in NAMING and alt not in g.related:
+                out.append(v.entities[alt[0]])
+    return list(dict.fromkeys(out))
+
+
 def plan(v: Vocab, query: str) -> Plan:
-    """The query's plan against this vocabulary."""
+    """The query's plan against this vocabulary, with the entities it names."""
+    p = _plan(v, query)
+    p.named = named(v, p.groups)
+    return p
+
+
+def _plan(v: Vocab, query: str) -> Plan:
     groups, question = _groups(v, query)
     missing = [g.surface for g in groups if not g.lexical]
     known = [g for g in groups if g.lexical]

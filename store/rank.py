@@ -71,9 +71,16 @@ class _Fetch:
     """One fetch's FTS5 statements: the facts they found, whether a statement was cut by its
     limit, and the statements sent (each combination of groups at most once)."""
 
-    def __init__(self, conn, groups: list[Group], n_facts: int, per_statement: int):
+    def __init__(self, conn, groups: list[Group], n_facts: int, per_statement: int,
+                 within: list[int] | None = None):
         self.conn, self.n_facts, self.per_statement = conn, n_facts, per_statement
-        self.active = sorted((g for g in groups if g.lexical and g.alts and g.df > 0), key=lambda g: g.df)
+        # only the facts of these articles (a follow-up in a thread, store/threads.py)
+        self.within = (" AND rowid IN (SELECT id FROM facts WHERE article_id IN (%s))"
+                       % ",".join(str(int(a)) for a in within)) if within else ""
+        self.active = sorted((g for g in groups if g.lexical and g.alts and g.df > 0 and not g.given),
+                             key=lambda g: g.df)
+        # a thread's entities (Group.given) are held by every fact `within`: never sent to FTS5
+        self.given = sum(g.idf for g in groups if g.given)
         self.floor = floor(groups)
         self.found: dict[int, None] = {}
         self.cut = False
@@ -94,7 +101,7 @@ class _Fetch:
         return tuple(kept)
 
     def run(self, combo: tuple[int, ...]) -> None:
-        if sum(self.active[i].idf for i in combo) < self.floor:
+        if self.given + sum(self.active[i].idf for i in combo) < self.floor:
             return  # facts holding only these groups could not reach the confidence threshold
         sent = self.narrowed(combo)
         if sent in self.statements or len(self.statements) >= MAX_STATEMENTS:
@@ -102,7 +109,7 @@ class _Fetch:
         self.statements.add(sent)
         expr = " AND ".join(group_expr(self.active[i]) for i in sent)
         rows = self.conn.execute(
-            "SELECT rowid FROM facts_fts WHERE facts_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
+            "SELECT rowid FROM facts_fts WHERE facts_fts MATCH ?" + self.within + " ORDER BY rowid DESC LIMIT ?",
             (expr, self.per_statement)).fetchall()
         self.cut = self.cut or len(rows) >= self.per_statement
         for (rowid,) in rows:
@@ -119,12 +126,12 @@ def _combos(n: int, size: int):
 
 
 def candidates(conn, groups: list[Group], want: int, n_facts: int,
-               per_statement: int = CANDIDATES) -> tuple[list[int], bool]:
+               per_statement: int = CANDIDATES, within: list[int] | None = None) -> tuple[list[int], bool]:
     """The newest facts holding the groups (or, while fewer than `want` are found, the rarer
     ones), at most `per_statement` per FTS5 statement; and whether that is every candidate
     there is (no statement was cut by its limit and `want` was not reached: a larger fetch
-    would find the same)."""
-    fetch = _Fetch(conn, groups, n_facts, per_statement)
+    would find the same). `within`: only the facts of these articles."""
+    fetch = _Fetch(conn, groups, n_facts, per_statement, within)
     if not fetch.active:
         return [], True
     n = len(fetch.active)
@@ -219,6 +226,12 @@ def features(plans: list, pairs: list[str], row: tuple, heading: tuple[set[str],
     f = Features(fid, published, row, norm)
     in_body_alts: list[tuple[float, tuple[str, ...]]] = []
     for idf, group, alts in plans:
+        if group.given:  # a thread's entity: every fact a follow-up is answered within holds it
+            f.matches.append((group.surface, "thread", alts[0][1]))
+            f.info += group.info
+            f.matched += idf
+            f.lexical += idf
+            continue
         best, how, lexical, body_best, body_alt, heading_best = _best_alt(
             group, alts, text_terms, heading_terms, heading_norm, norm)
         if not best:
@@ -283,7 +296,8 @@ class Scorer:
     def _passing(self, groups: list[Group], rows: list, info_floor: float) -> list[Features]:
         """The rows' features, of those that reach both thresholds."""
         plans = match_plans(groups)
-        pairs = [f"{a.surface} {b.surface}" for a, b in zip(groups, groups[1:])
+        own = [g for g in groups if not g.given]
+        pairs = [f"{a.surface} {b.surface}" for a, b in zip(own, own[1:])
                  if a.surface.isascii() and b.surface.isascii()]
         lexical_floor = floor(groups)
         passing = []
@@ -322,7 +336,7 @@ class Scorer:
         passing = self._passing(groups, rows, info_floor)
         if not passing:
             return []
-        sims = similarity(" ".join(g.surface for g in groups), [f.norm for f in passing])
+        sims = similarity(" ".join(g.surface for g in groups if not g.given), [f.norm for f in passing])
         lexical = [f.score(total, sim) for f, sim in zip(passing, sims)]
         bonus = [0.0] * len(passing)
         if question and rerank and self.reranker is not None:

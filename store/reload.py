@@ -28,7 +28,7 @@ import sqlite_utils
 from filelock import FileLock, Timeout
 
 from store import lexicon
-from store import vocab
+from store import entities, vocab
 from store.model import plural, utc_now
 from store.prepare import PreparedFile, WorkerDied, fact_body, prepared_in_order, read_error, title_body
 from store.schema import (
@@ -414,7 +414,7 @@ class Reloader:
         return FileReport(name, len(prepared.articles), n_facts, "failed" if errors else "loaded", errors)
 
     def _derive(self, conn: sqlite3.Connection, changes: "_Changes", batch: "_Batch") -> None:
-        """The tables that follow from the facts: the FTS5 segments merged, vocabulary, aliases."""
+        """The tables that follow from the facts: the FTS5 segments merged, vocabulary, aliases, entities."""
         if changes.bulk or batch.facts >= OPTIMIZE_FACTS:
             # first, so that the vocabulary of a rebuild is read from one merged segment
             if self.progress:
@@ -427,6 +427,7 @@ class Reloader:
         else:
             changes.vocab.apply()
         learn_aliases(conn, changes.names)
+        entities.learn(conn)
 
     def _record(self, conn: sqlite3.Connection, started: float, reports: dict[str, FileReport],
                 removed: list[str]) -> ReloadReport:

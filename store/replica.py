@@ -69,8 +69,8 @@ class Replica:
     def semantic(self) -> bool:
         return self.index.semantic
 
-    def search(self, query: str, limit: int = 5, offset: int = 0):
-        return self.index.search(query, limit=limit, offset=offset)
+    def search(self, query: str, limit: int = 5, offset: int = 0, context=None):
+        return self.index.search(query, limit=limit, offset=offset, context=context)
 
     def searcher(self):
         return self.index.searcher()

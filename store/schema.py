@@ -14,6 +14,7 @@ Layout (one SQLite file, WAL mode):
               tokenizer `store.text.FTS_TOKENIZE`)
     vocab     every index word with the number of facts holding it (typo correction, weights)
     aliases   Chinese/English name pairs learned from the seeds
+    entities  the names the facts hold, learned at reload (store/entities.py)
     reloads   the audit trail: who reloaded, when, what changed, what failed
     meta      the schema version (SCHEMA_VERSION): an index of another version is rebuilt whole
 """
@@ -28,8 +29,9 @@ import sqlite_utils
 from store.text import FTS_TOKENIZE
 
 # 3: traditional Chinese indexed as simplified; 4: article digests without JSON; 5: the
-# vocabulary without rowids, FTS5's ascii tokenizer. An index of another version is rebuilt
-SCHEMA_VERSION = "5"
+# vocabulary without rowids, FTS5's ascii tokenizer; 6: the entities (store/entities.py). An
+# index of another version is rebuilt
+SCHEMA_VERSION = "6"
 FTS_DDL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS facts_fts USING fts5("
     f"body, content='', columnsize=0, detail=none, tokenize='{FTS_TOKENIZE}')"
@@ -56,6 +58,7 @@ TABLES = {  # name -> (columns, primary key); `reloads` survives a rebuild
     "vocab": ({"term": str, "df": int}, "term"),
     "aliases": ({"cjk": str, "english": str, "articles": int}, ("cjk", "english")),
     "alias_evidence": ({"article_id": int, "english": str, "title": str}, "article_id"),
+    "entities": ({"key": str, "name": str, "facts": int}, "key"),
     "reloads": ({"id": int, "at": str, "actor": str, "articles": int, "facts": int, "loaded": int,
                  "unchanged": int, "failed": int, "removed": int, "errors": str, "took_ms": float}, "id"),
     "meta": ({"key": str, "value": str}, "key"),

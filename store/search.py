@@ -11,14 +11,17 @@ ranked after it, and so on (`Searcher._ranked`); no fetch depends on the page as
 """
 from __future__ import annotations
 
+import math
 import threading
 import time
 
 from store import dictionary
+from store import entities as entities_mod
 from store.hits import Hit, SearchResult, explain, hit
-from store.plan import MAX_QUERY_CHARS, STOP_WORDS, Group, Plan, Vocab, plan
+from store.plan import MAX_QUERY_CHARS, STOP_WORDS, Group, Plan, Vocab, information, plan
 from store.rank import CANDIDATES, FETCHES, FIRST_WANT, GROWTH, Scorer, candidates, rows
 from store.semantic import PRIME_FACTS, Reranker
+from store.text import normalize, words
 
 __all__ = ["Hit", "SearchResult", "Searcher", "Plan", "Group", "MAX_QUERY_CHARS", "STOP_WORDS"]
 
@@ -75,27 +78,41 @@ class Searcher:
     def plan(self, v: Vocab, query: str) -> Plan:
         return plan(v, query)
 
-    def explain(self, query: str) -> Plan:
-        """The plan of a query against the index as it is now (`factbot ask --explain`)."""
+    def explain(self, query: str, context=None) -> Plan:
+        """The plan of a query against the index as it is now (`factbot ask --explain`), in a
+        thread's `context` when given (store/threads.py ThreadContext)."""
         with self._snapshot() as conn:
-            return plan(self._current(conn), query)
+            v = self._current(conn)
+            return _in_context(conn, v, query, plan(v, query), context)
 
-    def search(self, query: str, limit: int = 5, offset: int = 0) -> SearchResult:
+    def search(self, query: str, limit: int = 5, offset: int = 0, context=None) -> SearchResult:
+        """A page of answers. `context` (store/threads.py ThreadContext: the entities and articles
+        of a thread's earlier turns): a query that names no entity of its own is answered within
+        the articles of the thread's entities (a filter), and from every article when none of
+        those answers it; one that names an entity is answered as without context (it switches
+        the thread to that entity). No context, or an empty one: exactly as before."""
         started = time.perf_counter()
         limit = max(1, min(int(limit), 50))
         offset = max(0, int(offset))
         with self._snapshot() as conn:  # one snapshot for the whole search, even while a reload commits
             v = self._current(conn)
-            p = plan(v, query)
-            ranked = [] if p.refused else self._ranked(
-                conn, v, p.groups, offset + limit + 1, query if p.question else None, p.info)
-        page = ranked[offset:offset + limit]
+            p = _in_context(conn, v, query, plan(v, query), context)
+            need, question = offset + limit + 1, query if p.question else None
+            ranked = [] if p.refused else self._ranked(conn, v, p.groups, need, question, p.info, p.within)
+            leaned = p.context if ranked and p.within else None
+            if leaned is not None:  # a thread moves on: what it has shown comes after what it has not
+                ranked = _unshown_first(ranked, getattr(context, "shown", ()) or (), p.groups)
+            if p.within and not ranked and not p.refused:  # nothing there: every article, as without context
+                ranked = self._ranked(conn, v, p.groups, need, question, p.info)
+            page = ranked[offset:offset + limit]
+            about = p.named or list(p.context or ()) or _named_by(v, page[:1])
         hits = [hit(p.groups, row, score, explain(matches, bonus)) for score, row, matches, bonus in page]
         took = (time.perf_counter() - started) * 1000
-        return SearchResult(query, took, hits, has_more=len(ranked) > offset + limit, missing=p.missing)
+        return SearchResult(query, took, hits, has_more=len(ranked) > offset + limit, missing=p.missing,
+                            about=about, context=leaned)
 
     def _ranked(self, conn, v: Vocab, groups: list[Group], need: int,
-                question: str | None = None, info: float = 0.0) -> list[tuple]:
+                question: str | None = None, info: float = 0.0, within: list[int] | None = None) -> list[tuple]:
         """The query's answers in one fixed order, at least `need` of them when there are that
         many: the first fetch's candidates ranked, then those a fetch GROWTH times larger adds,
         ranked, and so on, until a fetch finds every candidate there is, or adds no answer (facts
@@ -106,7 +123,7 @@ class Searcher:
         seen: set[int] = set()
         want, per_statement = FIRST_WANT, CANDIDATES
         for fetch in range(FETCHES):
-            ids, complete = candidates(conn, groups, want, v.n_facts, per_statement)
+            ids, complete = candidates(conn, groups, want, v.n_facts, per_statement, within)
             new = [i for i in ids if i not in seen]
             seen.update(new)
             # the semantic bonus reorders the head of the ranking: the first fetch's answers
@@ -118,6 +135,59 @@ class Searcher:
             per_statement *= GROWTH
             want = per_statement
         return ranked
+
+
+def _in_context(conn, v: Vocab, query: str, p: Plan, context) -> Plan:
+    """The plan of a follow-up. When the query names no entity and the thread has a subject, it is
+    answered within the articles holding the thread's entities (`p.within`, a filter:
+    store/entities.py articles_of; else the articles of the thread's answers), and each entity is
+    a group every one of those facts holds (Group.given): it weighs toward the confidence
+    threshold as the name would if the question had said it ("and the net profit?" about Quuxly
+    passes where "net profit" alone would), but orders nothing, so the facts rank among themselves
+    as the question's own words say. `p.context`: the entities leaned on."""
+    if not context or p.named or p.refused:
+        return p
+    names = list(getattr(context, "entities", ()) or ())
+    within = entities_mod.articles_of(conn, [entities_mod.key_of(n) for n in names]) if names else []
+    within = within or [int(a) for a in getattr(context, "articles", ()) or ()]
+    if not within:
+        return p
+    for name in names:
+        key = entities_mod.key_of(name)
+        df = min(v.n_facts, v.df.get(key, 0))
+        info, _ = information((key,), True)
+        p.groups.append(Group(name, {(key,): 1.0}, {}, df, math.log(1 + (v.n_facts - df + 0.5) / (df + 0.5)),
+                              kinds={(key,): "thread"}, info=info, distinctive=True, given=True))
+        p.info += info
+    p.context, p.within = names, within
+    return p
+
+
+def _unshown_first(ranked: list[tuple], shown, groups: list[Group]) -> list[tuple]:
+    """The answers of a follow-up with those the thread has already shown, unless they hold every
+    word the question asks, after the others (each part in its order; among answers of equal
+    score, those not shown first): asked "was the offering oversubscribed?" after "quuxly ipo",
+    the article's overview shown then (it holds "offering" only) does not come first again, while
+    the fact shown that holds all of "how big was the ipo?" may."""
+    if not shown:
+        return ranked
+    asked = {g.surface for g in groups if g.counts and not g.given}
+
+    def again(r: tuple) -> bool:
+        return r[1][0] in shown and not asked <= {m[0] for m in r[2]}
+
+    first = sorted((r for r in ranked if not again(r)), key=lambda r: (-r[0], r[1][0] in shown))  # ties: new first
+    return first + [r for r in ranked if again(r)]
+
+
+def _named_by(v: Vocab, page: list[tuple]) -> list[str]:
+    """The first entity the top answer's text names (what an answer to a question that names
+    none is about), as a list."""
+    for _score, row, _matches, _bonus in page:
+        for w in words(normalize(row[1])):
+            if w in v.entities:
+                return [v.entities[w]]
+    return []
 
 
 class _Snapshot:

@@ -67,7 +67,7 @@ from store.model import utc_now
 log = logging.getLogger("factbot.state")
 
 # modules of store/ that define tables on `metadata` (imported by State.open)
-TABLE_MODULES: tuple[str, ...] = ("store.claims", "store.records", "store.corpus")
+TABLE_MODULES: tuple[str, ...] = ("store.claims", "store.records", "store.corpus", "store.threads")
 
 metadata = MetaData()
 

@@ -20,3 +20,17 @@ def corpus(dest: Path, facts: int, seed: int) -> list[dict]:
     gen = generator()
     gen.generate(facts, dest, seed=seed, jobs=1, real=None)
     return gen.companies(seed, facts)
+
+
+def followups():
+    """benchmarks/followups.py as a module: many companies retelling the seed's Seres article, and
+    threads of follow-ups about them."""
+    import sys
+
+    if "factbot_followups" in sys.modules:
+        return sys.modules["factbot_followups"]
+    spec = importlib.util.spec_from_file_location("factbot_followups", ROOT / "benchmarks" / "followups.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
