@@ -318,7 +318,7 @@ class _Alts:
             for term in v.prefixed(word, 8):
                 if (term,) not in self.weights:
                     self.set((term,), 0.85, "prefix")
-        if not self.weights and len(word) >= 5 and word.isalpha():
+        if not self.weights and len(word) >= 5 and word.isalpha() and dictionary.is_rare(word):
             for term, dist in v.typos(word):
                 weight = 0.75 if dist == 1 else 0.6
                 self.word(term, weight, "typo")

@@ -104,6 +104,17 @@ def test_no_typo_below_five_letters(index):
     assert index.search("serezz", limit=1).hits == []  # 6 letters: two typos not allowed
 
 
+def test_a_common_english_word_is_no_typo_of_an_index_word(index):
+    """A word of general English that no fact holds is a word of the question, not a misspelling
+    of an index word one edit away ("bring" is not "being", "cost" not "most"); a word that is not
+    English ("fairwatr", "oversubscirbed") is corrected as before."""
+    bring = index.searcher().explain("what did seres bring")
+    assert "bring" in bring.missing and not any(g.surface == "bring" for g in bring.groups)
+    assert not any(h.get("how") == "typo" for hit in index.search("seres bring in").hits for h in hit.matched)
+    fixed = index.searcher().explain("oversubscirbed")
+    assert any(a["how"] == "typo" for g in fixed.to_json()["groups"] for a in g["alts"])
+
+
 NOTHING_TO_FIND = [  # punctuation, query syntax alone, emoji, controls, floods, Slack markup
     '"', '""', "'", "(", ")", "*", "+", "🚗", "a" * 5000, "赛" * 3000, "\n\t\r", "%", "_", "\\",
     "<@U123>", "<!channel>",
