@@ -137,6 +137,7 @@ def create_app(settings: Settings, index: Any, *, client: WebClient | None = Non
     app.factbot_executor = executor  # type: ignore[attr-defined]
     # the corpus' state store, for uploads and removals: the replica's, else the embedded one
     bot.state = state if state is not None else (getattr(index, "state", None) or open_state(settings))
+    bot.threads = open_threads(settings, bot.state)
     middleware.register(app, claims)
     commands.register(app, bot)
     events.register(app, bot)
@@ -330,6 +331,18 @@ def open_records(settings: Settings, state: Any = None) -> Any:
     from store.records import Records
 
     return Records((state or open_state(settings)).engine, keep_days=settings.log_days)
+
+
+def open_threads(settings: Settings, state: Any) -> Any:
+    """What each thread was asked and answered (store.threads), in the state store, kept
+    FACTBOT_LOG_DAYS days as the records are; None (questions read on their own) when it cannot open."""
+    from store.threads import Threads
+
+    try:
+        return Threads(state.engine, keep_days=settings.log_days)
+    except Exception as exc:  # a broken state store must not stop the answers
+        logging.getLogger("factbot").error("opening the threads' turns failed: %s", type(exc).__name__)
+        return None
 
 
 def boot(settings: Settings, *required: str, metrics: Any = None) -> tuple[App, Any]:

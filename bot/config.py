@@ -73,7 +73,7 @@ class Settings:
     semantic: bool = True  # re-rank questions' candidates with wordllama's static embeddings
     database_url: str | None = None  # PostgreSQL shared by replicas; None: the embedded SQLite state file
     max_upload_mb: float = 20.0  # exports added by DM; 0 turns that off
-    log_days: int = 90  # unanswered questions and votes are deleted after this many days
+    log_days: int = 90  # unanswered questions, votes and threads' turns are deleted after this many days
     reload_workers: int | None = None  # processes parsing a large reload; None: one per CPU; 0: none
     health_port: int | None = None  # /healthz, /readyz, /metrics on a port of their own (bot/health.py)
     health_host: str = "0.0.0.0"

@@ -80,15 +80,18 @@ class Factbot:
     `records` (a store.records.Records, or None) keeps the unanswered questions and the votes;
     with it, every answer carries 👍 / 👎 buttons. The shell runs without it. `metrics` (bot/metrics.py's
     Metrics, or None) counts the questions by surface and outcome, their answer time and the uploads.
+    `threads` (a store.threads.Threads, or None) keeps what each thread was asked and answered: a
+    question asked in a thread is read with the thread's context (docs/threads.md).
     """
 
     def __init__(self, index: Any, settings: Any, page_size: int = PAGE_SIZE, records: Any = None,
-                 metrics: Any = None):
+                 metrics: Any = None, threads: Any = None):
         self.index = index
         self.settings = settings
         self.page_size = page_size
         self.records = records
         self.metrics = metrics
+        self.threads = threads
         from store.overview import OverviewCache
 
         self._overviews = OverviewCache()
@@ -100,12 +103,20 @@ class Factbot:
     # -- answers --
 
     def answer(self, query: str, offset: int = 0, *, share: bool = False, more: bool = True,
-               shared_by: str | None = None, asker: Asker | None = None) -> Message:
-        """A page of facts for `query`; a first page with no confident answer is recorded for `asker`."""
+               shared_by: str | None = None, asker: Asker | None = None, thread: Any = None) -> Message:
+        """A page of facts for `query`; a first page with no confident answer is recorded for `asker`.
+        `thread` (a store.threads.ThreadKey): the thread the question was asked in; its first page
+        is read with the thread's context, and recorded as the thread's newest turn."""
         started = time.perf_counter()
         asked = " ".join((query or "").split())
         query = asked[: render.MAX_QUERY]
-        result = self.index.search(query, limit=self.page_size, offset=max(0, int(offset)))
+        in_thread = thread is not None and self.threads is not None and offset == 0 and bool(query)
+        context = self._thread_context(thread) if in_thread else None
+        options = {"context": context} if context else {}  # no context: the search as it always was
+        result = self.index.search(query, limit=self.page_size, offset=max(0, int(offset)), **options)
+        if in_thread:
+            self._record("thread turn", self.threads.record, thread, query, getattr(result, "about", []),
+                         [getattr(h, "article_id", 0) for h in result.hits], [h.id for h in result.hits])
         suggestions: list[str] = []
         if not result.hits:
             if asker is not None and offset == 0 and query:
@@ -121,6 +132,15 @@ class Factbot:
         if self.metrics is not None and asker is not None:  # a question (not a page, a share or a vote)
             self.metrics.question(asker.surface, bool(result.hits), time.perf_counter() - started)
         return message
+
+    def _thread_context(self, thread: Any) -> Any:
+        """The thread's context (None when the state store does not answer: the question is then
+        read on its own)."""
+        try:
+            return self.threads.context(thread)
+        except Exception as exc:  # a broken state store must not stop the answers
+            log.error("reading the thread's context failed: %s", type(exc).__name__)
+            return None
 
     def count_upload(self, outcome: str) -> None:
         """An export shared with factbot: added, replaced, refused, rejected or failed (metrics)."""

@@ -27,6 +27,7 @@ from handlers.core import Asker, Factbot, event_text, parse_intent
 from handlers.delivery import post_message
 from handlers.render import clip
 from handlers.uploads import share_files
+from store.threads import ThreadKey
 
 log = logging.getLogger("factbot.events")
 
@@ -43,7 +44,7 @@ def register(app: App, bot: Factbot) -> None:
         if event.get("files"):  # an export shared in the message that mentions the bot
             if share_files(bot, client, event, thread_ts, question=bool(event_text(event))) or not event_text(event):
                 return
-        converse(bot, client, event, thread_ts)
+        converse(bot, client, event, thread_ts, context)
 
     @app.event("message")
     def on_message(event: dict, client: Any, context: BoltContext) -> None:
@@ -105,6 +106,17 @@ def _assist(call: Any, what: str, *args: Any) -> bool:
         return False
 
 
+def thread_key(event: dict, context: Any = None) -> ThreadKey | None:
+    """The thread a message belongs to: its thread_ts, or its own ts when it starts one (a top-level
+    mention, whose answer opens a thread under it; a top-level DM, which a reply can thread on)."""
+    root = event.get("thread_ts") or event.get("ts")
+    channel = event.get("channel")
+    if not root or not channel:
+        return None
+    team = (context.get("team_id") if hasattr(context, "get") else None) or event.get("team") or ""
+    return ThreadKey(str(team), str(channel), str(root))
+
+
 def converse(bot: Factbot, client: Any, event: dict, thread_ts: str | None, context: Any = None) -> None:
     channel = event.get("channel")
     user = event.get("user")
@@ -117,12 +129,14 @@ def converse(bot: Factbot, client: Any, event: dict, thread_ts: str | None, cont
     surface = "mention" if event.get("type") == "app_mention" else "dm"
     asker = Asker(user, channel, surface) if user else None
     assisted = surface == "dm" and context is not None and getattr(bot.settings, "agent_view", "off") != "off"
+    thread = thread_key(event, context)
     set_status = context.get("set_status") if assisted else None
     status_set = bool(set_status) and intent.kind == "search" and _assist(set_status, "status", SEARCHING)
     set_title = context.get("set_title") if assisted else None
     if set_title and thread_ts and intent.kind == "search" and intent.query and _titled.first(channel, thread_ts):
         _assist(set_title, "title", clip(" ".join(intent.query.split()), MAX_TITLE))
-    result = post_message(client, channel, bot.respond_to(intent, share=False, more=True, asker=asker), thread_ts)
+    result = post_message(client, channel, bot.respond_to(intent, share=False, more=True, asker=asker, thread=thread),
+                          thread_ts)
     # Slack clears a thread's status when the app replies in it; an answer posted elsewhere (a top-level
     # DM, whose status sits on the question's ts) or not at all leaves it: factbot clears it then
     if status_set and (not result.get("ok") or not thread_ts):

@@ -348,6 +348,13 @@ def missing_line(words: Sequence[str]) -> str:
     return f"No fact mentions {listed}."
 
 
+def thread_line(names: Sequence[str] | None) -> str:
+    """mrkdwn naming the thread's entities a follow-up was answered about: "_In this thread: Quuxly._"
+    ("" when the answer did not lean on the thread)."""
+    named = [clip_escaped(n, 100) for n in list(names or ())[:5] if str(n).strip()]
+    return f"_In this thread: {', '.join(named)}._" if named else ""
+
+
 def cut_line(length: int) -> str:
     """mrkdwn saying that only the first MAX_QUERY characters of a `length`-character question were read."""
     return f"_Only the first {MAX_QUERY} characters of your question (of {length:,}) were read._" if length > MAX_QUERY else ""
@@ -377,7 +384,8 @@ def render_answer(
     of the question as asked, when more than MAX_QUERY characters of it were cut off (said on top).
     """
     query = result.query
-    missing = " ".join(filter(None, (cut_line(asked_length), missing_line(getattr(result, "missing", None) or ()))))
+    missing = " ".join(filter(None, (cut_line(asked_length), missing_line(getattr(result, "missing", None) or ()),
+                                     thread_line(getattr(result, "context", None)))))
     if not result.hits:
         return render_no_match(query, suggestions, offset=offset, missing=missing)
     blocks: list[Block] = []
