@@ -4,7 +4,8 @@ A *name* is what store/overview.py's `Names` finder reads off the facts: a run o
 words starting with a word that is (nearly) always written capitalised where it does not start a
 sentence ("Quuxly", "Seres Automotive", "Lumora"; not "Revenue", nor "Analysts", nor "IPO"). No
 word list: the capitalisation of the corpus decides. The reload reads every fact twice (once to
-count how each word is written, once for the runs) and rewrites the `entities` table:
+count how each word is written, once for the runs of capitalised words) and rewrites the
+`entities` table:
 
     entities  key (the name's first word, lower-case, an index word), name (as most often
               written, up to three words), facts (how many facts hold it)
@@ -22,7 +23,7 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 
-from store.overview import Names, words_of
+from store.overview import Names
 
 MAX_ARTICLES = 200  # articles of one entity a follow-up is answered within (the newest)
 MAX_FACTS = 5000  # facts read to find them
@@ -46,11 +47,10 @@ class _Distinct:
 
 def learn(conn: sqlite3.Connection) -> int:
     """Rewrite the entities table from every fact (in the reload's transaction); how many."""
-    names = Names([], facts_with=defaultdict(_Distinct))
-    for (text,) in conn.execute("SELECT text FROM facts"):
-        names.count(words_of(text))
+    names = Names(facts_with=defaultdict(_Distinct))
+    names.count(text for (text,) in conn.execute("SELECT text FROM facts"))
     for i, (text,) in enumerate(conn.execute("SELECT text FROM facts")):
-        names.runs(i, [w for w, _ in words_of(text)])
+        names.runs(i, text)
     keys = names.keys()
     indexed = set()
     for start in range(0, len(keys), 500):

@@ -28,6 +28,9 @@ SAMPLE = 5000
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’&.-]*[A-Za-z0-9]|[A-Za-z]")
 _SENTENCE = re.compile(r"(?:^|[.!?;:]\s+|\s[-–—]\s)$")  # what ends the text before a sentence's first word
 _POSSESSIVE = re.compile(r"['’]s$")
+# a word that starts a sentence, as `words_of` tells (the text before it empty but for up to 3
+# spaces, or ending in a sentence's end and 1-3 spaces, or a spaced dash)
+_START = re.compile(r"(?:^\s{0,3}|[.!?;:]\s{1,3}|\s[-–—]\s)(" + _WORD.pattern + ")")
 _NUMBERING = re.compile(r"^\s*(?:group\s*\d+\s*[:：.-]?|\d+\s*[.、:：)])\s*", re.I)
 _CAPITALISED = 0.9  # share of a word's occurrences written capitalised for it to be a name
 
@@ -42,11 +45,29 @@ class Overview:
     examples: list[str] = field(default_factory=list)  # questions that find facts, most held names first
 
 
+def _unpossessive(word: str) -> str:
+    return word[:-2] if word.endswith(("'s", "’s")) else word
+
+
 def words_of(text: str) -> list[tuple[str, bool]]:
-    """The Latin words of `text`, each with whether it starts a sentence."""
-    return [(_POSSESSIVE.sub("", m.group(0).rstrip(".")), bool(_SENTENCE.search(text[max(0, m.start() - 4): m.start()]))
-             if m.start() >= 4 else not text[: m.start()].strip())
-            for m in _WORD.finditer(text)]
+    """The Latin words of `text`, each with whether it starts a sentence: the text before it is
+    empty, or its last four characters end in a sentence's end and spaces (". ") or a spaced dash
+    (" - "), as _SENTENCE says, checked without a regex per word (a reload reads every fact)."""
+    out = []
+    for m in _WORD.finditer(text):
+        w, start = m.group(0).rstrip("."), m.start()
+        if w.endswith(("'s", "’s")):
+            w = w[:-2]
+        if start < 4:
+            first = not text[:start].strip()
+        else:
+            window = text[start - 4:start]
+            kept = window.rstrip()
+            spaces = len(window) - len(kept)
+            first = spaces > 0 and bool(kept) and (kept[-1] in ".!?;:" or (
+                spaces == 1 and kept[-1] in "-–—" and len(kept) >= 2 and kept[-2].isspace()))
+        out.append((w, first))
+    return out
 
 
 def overview(index, newest: int = 5, names: int = 5, topics: int = 6, examples: int = 3,
@@ -61,7 +82,7 @@ def overview(index, newest: int = 5, names: int = 5, topics: int = 6, examples: 
                         (sample,)).fetchall()
     if not rows:
         return out
-    found = Names([words_of(text) for text, *_ in rows])
+    found = Names([text for text, *_ in rows])
     first_section, heading_words, by_article = _topics(rows, found.words())
     df = _document_frequency(conn, set(found.name_of) | set(by_article))
     keys = found.keys()
@@ -77,28 +98,43 @@ def overview(index, newest: int = 5, names: int = 5, topics: int = 6, examples: 
 
 
 class Names:
-    """The names of the sample facts (each fact as `words_of` gives it): for each name's first word,
-    the phrases it starts, the facts holding it (by position in the sample), and how often it is
-    seen inside a name after its first word ("Liquor")."""
+    """The names of the sample facts (their texts): for each name's first word, the phrases it
+    starts, the facts holding it (by position in the sample), and how often it is seen inside a
+    name after its first word ("Liquor"). Words are `words_of`'s, read with regexes that do per
+    text what `words_of` does per word (a reload reads every fact: store/entities.py)."""
 
-    def __init__(self, per_fact: list[list[tuple[str, bool]]], facts_with=None):
+    def __init__(self, texts=(), facts_with=None):
         self.capitalised: Counter[str] = Counter()  # lower-case word -> occurrences inside a sentence, Capitalised
         self.inside: Counter[str] = Counter()  # lower-case word -> occurrences inside a sentence
-        for words in per_fact:
-            self.count(words)
         self.name_of: dict[str, Counter[str]] = defaultdict(Counter)
         # name -> the facts holding it (anything with add(i) and len(): store/entities.py counts them)
         self.facts_with: dict[str, set[int]] = facts_with if facts_with is not None else defaultdict(set)
         self.continued: Counter[str] = Counter()
-        for i, words in enumerate(per_fact):
-            self.runs(i, [w for w, _ in words])
+        texts = list(texts)
+        if texts:
+            self.count(texts)
+            for i, text in enumerate(texts):
+                self.runs(i, text)
 
-    def count(self, words: list[tuple[str, bool]]) -> None:
-        """One fact's words (as `words_of` gives them) into the capitalisation counts."""
-        for w, first in words:
-            if not first:
-                self.inside[w.lower()] += 1
-                self.capitalised[w.lower()] += w[0].isupper()
+    def count(self, texts) -> None:
+        """The capitalisation counts of these texts' words: every word's occurrences (C-level
+        counting), less those that start a sentence (_START finds exactly the words `words_of`
+        marks first), folded to the word without its possessive 's, lower-cased."""
+        total: Counter[str] = Counter()
+        first: Counter[str] = Counter()
+        for text in texts:
+            total.update(_WORD.findall(text))
+            for m in _START.finditer(text):  # a few per text; within its first 4 characters only as
+                start = m.start(1)             # the text's first word (words_of's rule)
+                if start >= 4 or not text[:start].strip():
+                    first[m.group(1)] += 1
+        for token, n in total.items():
+            n -= first.get(token, 0)
+            if n:
+                w = _unpossessive(token)
+                self.inside[w.lower()] += n
+                if w[0].isupper():
+                    self.capitalised[w.lower()] += n
 
     def keys(self) -> list[str]:
         """The names' keys (first words, lower-case) seen more often starting a name than inside one."""
@@ -109,8 +145,15 @@ class Names:
         return (w[0].isupper() and not w.removesuffix("s").isupper() and low not in STOP_WORDS and len(low) > 1
                 and self.capitalised[low] >= max(1, _CAPITALISED * self.inside[low]))
 
-    def runs(self, i: int, words: list[str]) -> None:
-        """Fact `i`'s names (its words as written) into name_of, facts_with and continued."""
+    def runs(self, i: int, text: str) -> None:
+        """Fact `i`'s names into name_of, facts_with and continued (after `count`). Only its
+        capitalised words are looked at; a stretch of other words ends a run ("")."""
+        words: list[str] = []
+        for token in _WORD.findall(text):
+            if token[0].isupper():
+                words.append(_unpossessive(token))
+            elif words and words[-1]:
+                words.append("")
         run: list[str] = []
         for w in words + [""]:
             if w and (self.starts_name(w) if not run else (w[0].isupper() and w.lower() not in STOP_WORDS)):

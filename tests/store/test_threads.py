@@ -190,3 +190,22 @@ def test_what_an_answer_is_about_without_a_thread(corpus):
     assert index.search("quuxly ipo").about == ["Quuxly"]
     r = index.search("seres ipo")
     assert r.about and r.about[0].startswith("Seres")
+
+
+def test_the_name_finder_counts_words_as_words_of_reads_them(corpus):
+    """Names counts whole texts with regexes; the counts are those of words_of, word by word."""
+    from collections import Counter
+
+    from store.overview import Names, words_of
+
+    index, _made, _fu = corpus
+    texts = [t for (t,) in index.conn().execute("SELECT text FROM facts")]
+    texts += ["x. Foo Bar", "Hello - World", "   Four", "a;\tBar Baz", "Quuxly's Lumora-based unit", "end. 's"]
+    inside, capitalised = Counter(), Counter()
+    for text in texts:
+        for w, first in words_of(text):
+            if not first:
+                inside[w.lower()] += 1
+                capitalised[w.lower()] += w[0].isupper()
+    names = Names(texts)
+    assert +names.inside == +inside and +names.capitalised == +capitalised
