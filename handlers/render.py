@@ -333,7 +333,32 @@ def hit_context(hit: Any) -> str:
 
 
 def _fallback_hit(n: int, hit: Any) -> str:
-    return f"{n}. {escape(clip(hit.text, 400))} ({clip_escaped(hit.article.title, 120)} {escape(citations_text(hit.citations))})"
+    line = f"{n}. {escape(clip(hit.text, 400))} ({clip_escaped(hit.article.title, 120)} {escape(citations_text(hit.citations))})"
+    also = list(getattr(hit, "also", None) or ())
+    if also:
+        line += " Also reported by " + ", ".join(clip_escaped(a.source, 60) for a in also[:MAX_ALSO])
+        line += f" and {len(also) - MAX_ALSO} more." if len(also) > MAX_ALSO else "."
+    return line
+
+
+MAX_ALSO = 5  # other outlets' reports named under an answer (the rest are counted)
+
+
+def also_line(hit: Any) -> str:
+    """mrkdwn naming the other outlets' reports of a hit's fact (store/groups.py Also): "Also
+    reported by Sina Finance · 2025-11-08 · _title_ · [1]; ...", escaped and clipped like the
+    hit's own context ("" when there are none)."""
+    also = list(getattr(hit, "also", None) or ())
+    if not also:
+        return ""
+    items = []
+    for a in also[:MAX_ALSO]:
+        # at most 5 x 310 characters: with hit_context's at most 910, within a context's MAX_SECTION
+        parts = [clip_escaped(a.source, 100), escape(_date(a.published)), f"_{clip_escaped(a.title, 120)}_",
+                 escape(clip(citations_text(a.citations), 60))]
+        items.append(" · ".join(p for p in parts if p and p != "__"))
+    more = f"; and {len(also) - MAX_ALSO} more" if len(also) > MAX_ALSO else ""
+    return "Also reported by " + "; ".join(items) + more
 
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -409,7 +434,7 @@ def render_answer(
         if room < 2:
             break
         blocks.append(SectionBlock(text=mrkdwn(fit_bold(hit.text, hit.spans, MAX_SECTION))))
-        blocks.append(context(hit_context(hit)))
+        blocks.append(context("\n".join(filter(None, (hit_context(hit), also_line(hit))))))
         room -= 2
         fallback.append(_fallback_hit(n, hit))
         shown.append(hit.id)

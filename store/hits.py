@@ -26,12 +26,15 @@ class Hit:
     # exact, stem, alias, prefix, typo, glossary, translation, related or semantic
     matched: list[dict] = field(default_factory=list)
     article_id: int = 0  # the article's id in this index (changes with a rebuild)
+    # the other articles' reports of the same fact (store/groups.py Also), representative first
+    also: list = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {"text": self.text, "section": self.section, "citations": list(self.citations),
                 "score": self.score, "matched": [dict(m) for m in self.matched],
                 "article": {"title": self.article.title, "source": self.article.source,
-                            "published": self.article.published, "file": self.article.file}}
+                            "published": self.article.published, "file": self.article.file},
+                "also": [a.to_json() for a in self.also]}
 
 
 @dataclass

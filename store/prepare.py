@@ -27,7 +27,7 @@ from concurrent.futures.process import BrokenProcessPool
 from itertools import repeat
 from typing import Callable, Iterable, Iterator, NamedTuple, TypeVar
 
-from store import lexicon
+from store import dedupe, lexicon
 from store.parse import parse_bytes
 from store.text import CJK_RE, index_text
 
@@ -75,6 +75,7 @@ class PreparedFile(NamedTuple):
     texts: str = ""
     citations: str = ""  # each a JSON list: "[4, 8]"
     bodies: str = ""  # each fact's FTS5 body (fact_body), ready to insert
+    buckets: str = ""  # each fact's near-duplicate bucket (store/dedupe.py bucket_hash), "" for none
 
     def columns(self) -> tuple[list[str], list[str], list[str], list[str]]:
         """Every fact's section, text, citations and FTS5 body, each a list in article order (an
@@ -82,6 +83,12 @@ class PreparedFile(NamedTuple):
         if not self.articles:
             return [], [], [], []
         return tuple(c.split(SEP) for c in (self.sections, self.texts, self.citations, self.bodies))
+
+    def bucket_column(self) -> list[int | None]:
+        """Every fact's near-duplicate bucket (store/dedupe.py), None for a fact never grouped."""
+        if not self.articles:
+            return []
+        return [int(b) if b else None for b in self.buckets.split(SEP)]
 
 
 def facts_digest(sections: list[str], texts: list[str], citations: list[str]) -> str:
@@ -120,7 +127,7 @@ def prepare(name: str, data: bytes | None, known_hash: str | None = None, path: 
         return PreparedFile(name, digest, True, [], [])
     result = parse_bytes(data, name)
     articles = []
-    sections, texts, citations, bodies = [], [], [], []
+    sections, texts, citations, bodies, buckets = [], [], [], [], []
     for article in result.articles:
         n = len(article.facts)
         a_sections = [f.section for f in article.facts]
@@ -133,12 +140,13 @@ def prepare(name: str, data: bytes | None, known_hash: str | None = None, path: 
         # the FTS5 bodies (fact_body), joined here so that the reloading process only inserts them
         bodies += map(_body, zip(map(index_text, a_texts), map(section_index.__getitem__, a_sections),
                                  repeat(title_body(article.title, article.source), n)))
+        buckets += ["" if b is None else str(b) for b in dedupe.article_buckets(a_texts)]
         english = lexicon.dominant_name(a_texts) if CJK_RE.search(article.title) else None
         articles.append(PreparedArticle(article.title, article.source, article.published, article.page,
                                         article.file, article.line, facts_digest(a_sections, a_texts, a_citations),
                                         english, n))
     return PreparedFile(name, digest, False, [str(e) for e in result.errors], articles,
-                        *(SEP.join(c) for c in (sections, texts, citations, bodies)))
+                        *(SEP.join(c) for c in (sections, texts, citations, bodies, buckets)))
 
 
 def read_error(name: str, exc: OSError) -> str:

@@ -27,7 +27,7 @@ from pathlib import Path
 import sqlite_utils
 from filelock import FileLock, Timeout
 
-from store import lexicon
+from store import groups, lexicon
 from store import entities, vocab
 from store.model import plural, utc_now
 from store.prepare import PreparedFile, WorkerDied, fact_body, prepared_in_order, read_error, title_body
@@ -86,6 +86,7 @@ class ReloadReport:
     took_ms: float = 0.0
     actor: str = "cli"
     removed: list[str] = field(default_factory=list)
+    unique: int | None = None  # facts counting each group of near-duplicates once (store/groups.py)
 
     @property
     def ok(self) -> bool:
@@ -100,10 +101,12 @@ class ReloadReport:
 
     def to_json(self) -> dict:
         return {"articles": self.articles, "facts": self.facts,
+                "unique_facts": self.facts if self.unique is None else self.unique,
                 "files": [f.to_json() for f in self.files]}
 
     def summary(self) -> str:
-        parts = [f"{self.articles} articles, {self.facts} facts indexed",
+        unique = self.facts if self.unique is None else self.unique
+        parts = [f"{self.articles} articles, {self.facts} facts ({unique} unique) indexed",
                  f"{plural(self.count('loaded'), 'file')} loaded", f"{self.count('unchanged')} unchanged"]
         if self.removed:
             parts.append(f"{len(self.removed)} removed")
@@ -427,6 +430,9 @@ class Reloader:
         else:
             changes.vocab.apply()
         learn_aliases(conn, changes.names)
+        if self.progress:
+            self.progress.update(stage="duplicates")
+        groups.regroup(conn, changes.buckets)
         entities.learn(conn)
 
     def _record(self, conn: sqlite3.Connection, started: float, reports: dict[str, FileReport],
@@ -435,7 +441,7 @@ class Reloader:
         articles, facts = conn.execute(
             "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM facts)").fetchone()
         report = ReloadReport(articles, facts, [reports[k] for k in sorted(reports)],
-                              actor=self.actor, removed=removed)
+                              actor=self.actor, removed=removed, unique=facts - groups.copies(conn))
         report.took_ms = (time.perf_counter() - started) * 1000
         conn.execute(
             "INSERT INTO reloads(at, actor, articles, facts, loaded, unchanged, failed, removed, errors, took_ms)"
@@ -468,6 +474,8 @@ class _Changes:
         self.bulk = bulk
         self.vocab = None if bulk else vocab.VocabDelta(conn)
         self.names: set[str] | None = None if bulk else set()
+        # the near-duplicate buckets of the facts added and removed (None: regroup every bucket)
+        self.buckets: set[int] | None = None if bulk else set()
         if bulk:
             for option, (value, _) in BULK_FTS.items():
                 conn.execute("INSERT INTO facts_fts(facts_fts, rank) VALUES (?, ?)", (option, value))
@@ -511,6 +519,9 @@ def _delete_file(conn: sqlite3.Connection, name: str, changes: _Changes) -> None
         if changes.names is not None:
             changes.names.update(english for (english,) in conn.execute(
                 f"SELECT english FROM alias_evidence WHERE article_id IN ({marks})", chunk))
+        if changes.buckets is not None:
+            changes.buckets.update(b for (b,) in conn.execute(
+                f"SELECT bucket FROM facts WHERE article_id IN ({marks}) AND bucket IS NOT NULL", chunk))
         for table, column in (("facts", "article_id"), ("alias_evidence", "article_id"), ("articles", "id")):
             conn.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", chunk)
     conn.execute("DELETE FROM files WHERE path = ?", (name,))
@@ -551,6 +562,7 @@ class _Batch:
         this one) only records that this file holds it too. Returns the file's facts."""
         name = prepared.name
         sections, texts, citations, bodies = prepared.columns()
+        buckets = prepared.bucket_column()
         at = 0  # the article's first fact in the columns
         for article in prepared.articles:
             n, start = article.facts, at
@@ -568,7 +580,9 @@ class _Batch:
             ids = self.fact_ids(article.published, n)
             # the rows are zipped from the columns (no Python loop per fact)
             self.f_rows.extend(zip(ids, repeat(aid, n), range(n), sections[start:at], texts[start:at],
-                                   citations[start:at]))
+                                   citations[start:at], buckets[start:at]))
+            if self.changes.buckets is not None:
+                self.changes.buckets.update(b for b in buckets[start:at] if b is not None)
             self.fts_rows.extend(zip(ids, bodies[start:at]))
             self.facts += n
             if article.english:
@@ -613,8 +627,8 @@ class _Batch:
         self.f_rows.sort()  # in id order: neighbouring rows of the facts table are written together
         c.executemany("INSERT INTO articles(id, file, line, title, source, published, page, digest)"
                       " VALUES (?,?,?,?,?,?,?,?)", self.a_rows)
-        c.executemany("INSERT INTO facts(id, article_id, position, section, text, citations)"
-                      " VALUES (?,?,?,?,?,?)", self.f_rows)
+        c.executemany("INSERT INTO facts(id, article_id, position, section, text, citations, bucket)"
+                      " VALUES (?,?,?,?,?,?,?)", self.f_rows)
         # FTS5 writes a new segment whenever a rowid is lower than the one before: sort them
         self.fts_rows.sort()
         c.executemany("INSERT INTO facts_fts(rowid, body) VALUES (?, ?)", self.fts_rows)

@@ -8,7 +8,9 @@ Layout (one SQLite file, WAL mode):
               one of those files)
     article_files  every file an article was found in (article, file, line); an article goes
               when the last file holding it does
-    facts     article, position, section, text, citations (JSON list)
+    facts     article, position, section, text, citations (JSON list); `bucket`: its near-duplicate
+              bucket (store/dedupe.py bucket_hash), `dup`: its group's representative fact when
+              it is one of a group of near-duplicates from other articles (NULL: no group)
     facts_fts FTS5, contentless, detail=none: one column holding the fact's text, section heading,
               article title and source as `store.text.index_text` writes them (Chinese as bigrams;
               tokenizer `store.text.FTS_TOKENIZE`)
@@ -29,9 +31,9 @@ import sqlite_utils
 from store.text import FTS_TOKENIZE
 
 # 3: traditional Chinese indexed as simplified; 4: article digests without JSON; 5: the
-# vocabulary without rowids, FTS5's ascii tokenizer; 6: the entities (store/entities.py). An
-# index of another version is rebuilt
-SCHEMA_VERSION = "6"
+# vocabulary without rowids, FTS5's ascii tokenizer; 6: the entities (store/entities.py); 7:
+# near-duplicate buckets and groups (facts.bucket, facts.dup). An index of another version is rebuilt
+SCHEMA_VERSION = "7"
 FTS_DDL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS facts_fts USING fts5("
     f"body, content='', columnsize=0, detail=none, tokenize='{FTS_TOKENIZE}')"
@@ -54,7 +56,7 @@ TABLES = {  # name -> (columns, primary key); `reloads` survives a rebuild
                   "page": str, "digest": str}, "id"),
     "article_files": ({"article_id": int, "file": str, "line": int}, ("article_id", "file")),
     "facts": ({"id": int, "article_id": int, "position": int, "section": str, "text": str,
-               "citations": str}, "id"),
+               "citations": str, "bucket": int, "dup": int}, "id"),
     "vocab": ({"term": str, "df": int}, "term"),
     "aliases": ({"cjk": str, "english": str, "articles": int}, ("cjk", "english")),
     "alias_evidence": ({"article_id": int, "english": str, "title": str}, "article_id"),
@@ -64,7 +66,9 @@ TABLES = {  # name -> (columns, primary key); `reloads` survives a rebuild
     "meta": ({"key": str, "value": str}, "key"),
 }
 INDEXES = {"articles": [["file"], ["title", "source", "published"]], "article_files": [["file"]],
-           "facts": [["article_id"]], "alias_evidence": [["english"]]}
+           "facts": [["article_id"], ["bucket"]], "alias_evidence": [["english"]]}
+# indexes of only some rows: name -> (table, column, condition)
+PARTIAL_INDEXES = {"idx_facts_dup": ("facts", "dup", "dup IS NOT NULL")}
 VIRTUAL = ("facts_terms", "facts_fts")  # dropped in this order
 # tables stored in their primary key's order, with no rowid: the vocabulary's hundreds of
 # thousands of words are written once, not into the table and again into a key index
@@ -102,6 +106,9 @@ def create_indexes(db: sqlite_utils.Database, table: str | None = None) -> None:
     for name in [table] if table else INDEXES:
         for columns in INDEXES.get(name, ()):
             db[name].create_index(columns, if_not_exists=True)
+        for index, (on, column, where) in PARTIAL_INDEXES.items():
+            if on == name:
+                db.execute(f"CREATE INDEX IF NOT EXISTS [{index}] ON [{on}] ([{column}]) WHERE {where}")
 
 
 def drop_schema(conn: sqlite3.Connection) -> None:

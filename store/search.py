@@ -16,6 +16,7 @@ import threading
 import time
 
 from store import dictionary
+from store import groups as dup_groups
 from store import entities as entities_mod
 from store.hits import Hit, SearchResult, explain, hit
 from store.plan import MAX_QUERY_CHARS, STOP_WORDS, Group, Plan, Vocab, information, plan
@@ -107,9 +108,48 @@ class Searcher:
             page = ranked[offset:offset + limit]
             about = p.named or list(p.context or ()) or _named_by(v, page[:1])
         hits = [hit(p.groups, row, score, explain(matches, bonus)) for score, row, matches, bonus in page]
+        self._also(hits)
         took = (time.perf_counter() - started) * 1000
         return SearchResult(query, took, hits, has_more=len(ranked) > offset + limit, missing=p.missing,
                             about=about, context=leaned)
+
+    def _one_per_group(self, conn, answers: list[tuple], shown: set[int]) -> list[tuple]:
+        """The answers less the facts of a group of near-duplicates already answered: a group
+        is answered once, at the place of its best-scoring member, by that member (the one the
+        query's words find best), or by the group's representative (its earliest report,
+        store/dedupe.py) when that scores as well; the others are listed with it (Hit.also).
+        The ranking is one order and this keeps one member of each group where the group first
+        stands, so pages, slices of it, never repeat a group."""
+        dups = dup_groups.group_keys(conn, [a[1][0] for a in answers])
+        if not dups:
+            return answers
+        representative = {a[1][0]: a for a in answers if dups.get(a[1][0]) == a[1][0]}
+        kept = []
+        for answer in answers:
+            group = dups.get(answer[1][0])
+            if group is not None:
+                if group in shown:
+                    continue
+                shown.add(group)
+                rep = representative.get(group)
+                if rep is not None and rep[0] == answer[0]:
+                    answer = rep
+                self._local.dups[answer[1][0]] = group
+            kept.append(answer)
+        return kept
+
+    def _also(self, hits: list[Hit]) -> None:
+        """Each hit's `also`: the other members of its group of near-duplicates (other outlets'
+        reports of the same fact), read right after the ranking's snapshot (a reload committing
+        in between can change the list, never the hits)."""
+        dups = getattr(self._local, "dups", None) or {}
+        shown = {h.id: dups[h.id] for h in hits if h.id in dups}
+        if not shown:
+            return
+        with self._snapshot() as conn:
+            also = dup_groups.also(conn, shown)
+        for h in hits:
+            h.also = also.get(h.id, [])
 
     def _ranked(self, conn, v: Vocab, groups: list[Group], need: int,
                 question: str | None = None, info: float = 0.0, within: list[int] | None = None) -> list[tuple]:
@@ -121,6 +161,8 @@ class Searcher:
         page is a slice of the same order: no fact twice, none skipped."""
         ranked: list[tuple] = []
         seen: set[int] = set()
+        shown: set[int] = set()  # the groups of near-duplicates answered so far (store/groups.py)
+        self._local.dups = {}
         want, per_statement = FIRST_WANT, CANDIDATES
         for fetch in range(FETCHES):
             ids, complete = candidates(conn, groups, want, v.n_facts, per_statement, within)
@@ -129,7 +171,7 @@ class Searcher:
             # the semantic bonus reorders the head of the ranking: the first fetch's answers
             answers = self._scorer.rank(groups, rows(conn, new), question, v.generation, info,
                                         rerank=fetch == 0)
-            ranked.extend(answers)
+            ranked.extend(self._one_per_group(conn, answers, shown))
             if complete or not answers or len(ranked) >= need:
                 break
             per_statement *= GROWTH

@@ -34,7 +34,7 @@ def test_reload_json_contract(seeds, tmp_path):
     db = tmp_path / "f.db"
     result = invoke("reload", "--seeds", str(seeds), "--db", str(db), "--json")
     assert result.exit_code == 0
-    assert json.loads(result.output) == {"articles": 2, "facts": 31, "files": [
+    assert json.loads(result.output) == {"articles": 2, "facts": 31, "unique_facts": 31, "files": [
         {"path": SEED.name, "articles": 2, "facts": 31, "status": "loaded", "errors": []}]}
     again = json.loads(invoke("reload", "--seeds", str(seeds), "--db", str(db), "--json").output)
     assert again["files"][0]["status"] == "unchanged" and again["facts"] == 31
@@ -64,7 +64,8 @@ def test_ask_json_contract_and_figures(seeds, tmp_path):
     out = json.loads(result.output)
     assert out["query"] == "fairwater 2" and isinstance(out["took_ms"], float)
     first = out["results"][0]
-    assert set(first) == {"text", "section", "citations", "score", "article", "matched"}
+    assert set(first) == {"text", "section", "citations", "score", "article", "matched", "also"}
+    assert first["also"] == []  # the seed alone has no reprints
     assert {"word": "fairwater", "how": "exact", "as": "fairwater"} in first["matched"]  # why it matched
     assert first["citations"] == [5, 13] and first["section"] == "Fairwater 2 Data Center"
     assert first["article"] == {"title": first["article"]["title"], "source": "Hua Er Jie Jian Wen",
@@ -126,7 +127,7 @@ def test_reload_progress_only_on_a_terminal(seeds, tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0
     assert "\r" not in proc.stderr and "indexing" not in proc.stderr
-    assert proc.stdout.startswith("2 articles, 31 facts indexed")
+    assert proc.stdout.startswith("2 articles, 31 facts (31 unique) indexed")
 
 
 def test_progress_bar_describes_files_facts_rate_and_time_left():
@@ -187,7 +188,7 @@ def test_reload_shows_progress_on_a_terminal(seeds, tmp_path):
     os.close(controller)
     screen = b"".join(chunks).decode("utf-8", "replace")
     assert "indexing: " in screen and "/6 files" in screen and "facts/s" in screen and "100%" in screen
-    assert "2 articles, 31 facts indexed; 6 files loaded" in screen  # six copies of one export: indexed once
+    assert "2 articles, 31 facts (31 unique) indexed; 6 files loaded" in screen  # six copies of one export: indexed once
 
 
 def test_ask_json_names_the_words_no_fact_holds(seeds, tmp_path):

@@ -52,7 +52,7 @@ def test_db_in_a_folder_that_does_not_exist(tmp_path):
     db = tmp_path / "new" / "dir" / "g.db"
     result = invoke("reload", "--seeds", str(seeds), "--db", str(db))
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("2 articles, 31 facts indexed")
+    assert result.output.startswith("2 articles, 31 facts (31 unique) indexed")
     db2 = tmp_path / "other" / "g.db"
     result = invoke("ask", "--json", "--seeds", str(seeds), "--db", str(db2), "fairwater", "2")
     assert result.exit_code == 0 and json.loads(result.output)["results"]

@@ -30,7 +30,7 @@ def test_builds_the_example_with_its_figures(index):
 
 def test_second_reload_skips_unchanged_files(index):
     report = index.reload()
-    assert report.to_json() == {"articles": 2, "facts": 31, "files": [
+    assert report.to_json() == {"articles": 2, "facts": 31, "unique_facts": 31, "files": [
         {"path": SEED.name, "articles": 2, "facts": 31, "status": "unchanged", "errors": []}]}
     assert report.ok
 
@@ -259,8 +259,10 @@ def test_a_new_or_rebuilt_index_has_every_table_index(index):
     """A first build and a rebuild fill the tables first and make their indexes afterwards: none
     may be missing (the deletes of every later reload go through them)."""
     from store.index import INDEXES
+    from store.schema import PARTIAL_INDEXES
 
     wanted = {(table, tuple(columns)) for table, lists in INDEXES.items() for columns in lists}
+    wanted |= {(table, (column,)) for table, column, _ in PARTIAL_INDEXES.values()}
     assert _indexes(index.db_path) == wanted
     conn = sqlite3.connect(index.db_path)
     conn.execute("UPDATE meta SET value = 'old' WHERE key = 'schema'")

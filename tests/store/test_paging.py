@@ -74,7 +74,8 @@ def test_pages_are_disjoint_slices_of_one_order_whatever_the_page_size(generated
 
 @pytest.mark.parametrize("query", ["revenue", "margins", "investors", "orders"])
 def test_a_one_word_query_pages_through_every_fact_holding_it(generated_index, query):
-    """Far more facts hold a common word than one statement fetches: paging reaches all of them."""
+    """Far more facts hold a common word than one statement fetches: paging reaches all of them
+    (a near-duplicate of another article's fact as one of its group's, store/groups.py)."""
     searcher = generated_index.searcher()
     conn = generated_index.conn()
     (group,) = searcher.plan(searcher._current(conn), query).groups
@@ -82,7 +83,8 @@ def test_a_one_word_query_pages_through_every_fact_holding_it(generated_index, q
                                           (group_expr(group),))}
     assert len(holding) > 5 * CANDIDATES
     paged = _order(generated_index, query)
-    assert len(paged) == len(set(paged)) and set(paged) == holding
+    group = dict(conn.execute("SELECT id, coalesce(dup, id) FROM facts"))
+    assert len(paged) == len(set(paged)) and {group[i] for i in paged} == {group[i] for i in holding}
 
 
 @pytest.mark.parametrize("query", ["revenue", "margins", "investors", "orders", "analysts expect"])
