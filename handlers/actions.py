@@ -14,6 +14,7 @@ from slack_bolt import Ack, App
 from handlers.core import Factbot
 from handlers.delivery import post_message, post_response
 from handlers.render import MORE_ACTION, SHARE_ACTION, decode_value, escape, render_notice
+from store.threads import ThreadKey
 
 EXPIRED = "Sorry, that button no longer works. Ask again with `/factbot <question>`."
 OUT_OF_DATE = "Sorry, that button is out of date: factbot no longer knows it. Ask again with `/factbot <question>`."
@@ -51,8 +52,11 @@ def register(app: App, bot: Factbot) -> None:
         thread_ts = message.get("thread_ts")
         if not thread_ts and channel and not channel.startswith("D"):
             thread_ts = message.get("ts") or (body.get("container") or {}).get("message_ts")
+        # an answer in a thread pages on as its first page was read: in the thread's context then
+        team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
+        thread = ThreadKey(str(team), channel, message["thread_ts"]) if channel and message.get("thread_ts") else None
         if channel:
-            post_message(client, channel, bot.answer(query, offset, share=False, more=True), thread_ts)
+            post_message(client, channel, bot.answer(query, offset, share=False, more=True, thread=thread), thread_ts)
 
     @app.action(SHARE_ACTION)
     def on_share(ack: Ack, body: dict, client: Any) -> None:

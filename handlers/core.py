@@ -106,12 +106,15 @@ class Factbot:
                shared_by: str | None = None, asker: Asker | None = None, thread: Any = None) -> Message:
         """A page of facts for `query`; a first page with no confident answer is recorded for `asker`.
         `thread` (a store.threads.ThreadKey): the thread the question was asked in; its first page
-        is read with the thread's context, and recorded as the thread's newest turn."""
+        is read with the thread's context, and recorded as the thread's newest turn; a later page
+        with the context its first page had."""
         started = time.perf_counter()
         asked = " ".join((query or "").split())
         query = asked[: render.MAX_QUERY]
         in_thread = thread is not None and self.threads is not None and offset == 0 and bool(query)
-        context = self._thread_context(thread) if in_thread else None
+        paging = thread is not None and self.threads is not None and offset > 0 and bool(query)
+        # a later page ("More results"): the context its first page was read with
+        context = self._thread_context(thread, before=query if paging else None) if in_thread or paging else None
         options = {"context": context} if context else {}  # no context: the search as it always was
         result = self.index.search(query, limit=self.page_size, offset=max(0, int(offset)), **options)
         if in_thread:
@@ -133,11 +136,11 @@ class Factbot:
             self.metrics.question(asker.surface, bool(result.hits), time.perf_counter() - started)
         return message
 
-    def _thread_context(self, thread: Any) -> Any:
-        """The thread's context (None when the state store does not answer: the question is then
-        read on its own)."""
+    def _thread_context(self, thread: Any, before: str | None = None) -> Any:
+        """The thread's context (before the newest turn that asked `before`, when given); None when
+        the state store does not answer: the question is then read on its own."""
         try:
-            return self.threads.context(thread)
+            return self.threads.context(thread, before=before)
         except Exception as exc:  # a broken state store must not stop the answers
             log.error("reading the thread's context failed: %s", type(exc).__name__)
             return None
@@ -182,7 +185,8 @@ class Factbot:
         return render.render_help(self.commands, examples)
 
     def sources(self) -> Message:
-        return render.render_sources(self.index.sources(), self.index.counts())
+        unique = getattr(self.index, "unique_facts", None)
+        return render.render_sources(self.index.sources(), self.index.counts(), unique() if unique else None)
 
     def respond_to(self, intent: Intent, **answer_options: Any) -> Message:
         """The message for a help/sources/search intent (reload is handled by the caller)."""

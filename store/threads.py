@@ -7,7 +7,8 @@ DATABASE_URL, shared by every replica; `Threads` takes the Engine):
                   question, the entities the answer was about (JSON list of names), the articles
                   of its facts (JSON list of ids)
 
-Per thread only the newest MAX_TURNS turns are kept (older ones are deleted as a turn is written),
+Per thread a context reads the newest MAX_TURNS turns (one more is kept, so that a later page of
+the newest answer is read as its first page was; older ones are deleted as a turn is written),
 and no turn outlives `keep_days` (the records' retention, FACTBOT_LOG_DAYS): older turns are never
 read, and are deleted when the store is opened and at most hourly after that. Nothing is read
 from Slack: the context is only what factbot itself was asked and answered.
@@ -130,27 +131,37 @@ class Threads:
         c = thread_turns.c
         with self.engine.begin() as conn:
             conn.execute(thread_turns.insert().values(**values))
-            keep = sa.select(c.id).where(self._where(key)).order_by(c.id.desc()).limit(self.max_turns)
+            # one turn more than a context reads: a later page of the newest answer is read with
+            # the same turns as its first page was
+            keep = sa.select(c.id).where(self._where(key)).order_by(c.id.desc()).limit(self.max_turns + 1)
             oldest_kept = conn.execute(sa.select(sa.func.min(keep.subquery().c.id))).scalar()
             if oldest_kept is not None:
                 conn.execute(thread_turns.delete().where(self._where(key), c.id < oldest_kept))
         self._maybe_purge()
 
     def turns(self, key: ThreadKey) -> list[Turn]:
-        """The thread's turns within the retention, newest first."""
+        """The thread's turns within the retention, newest first (max_turns, and the one before)."""
         c = thread_turns.c
         stmt = (sa.select(c.question, c.entities, c.articles, c.facts, c.at)
-                .where(self._where(key), c.at >= self._cutoff()).order_by(c.id.desc()).limit(self.max_turns))
+                .where(self._where(key), c.at >= self._cutoff()).order_by(c.id.desc()).limit(self.max_turns + 1))
         with self.engine.connect() as conn:
             rows = conn.execute(stmt).all()
         return [Turn(q, tuple(json.loads(e)), tuple(json.loads(a)), tuple(json.loads(f)),
                      at.strftime("%Y-%m-%dT%H:%M:%SZ")) for q, e, a, f, at in rows]
 
-    def context(self, key: ThreadKey | None) -> ThreadContext:
-        """What a follow-up in the thread leans on (empty for a new thread, or no thread)."""
+    def context(self, key: ThreadKey | None, before: str | None = None) -> ThreadContext:
+        """What a follow-up in the thread leans on (empty for a new thread, or no thread). With
+        `before` (a question the thread was asked): the context as it was when its newest asking
+        was answered, the turns before that one (what a later page of that answer is read with;
+        empty when no kept turn asked it)."""
         if key is None:
             return ThreadContext()
         turns = tuple(self.turns(key))
+        if before is not None:
+            asked = " ".join(str(before).split())[:MAX_QUESTION]
+            at = next((i for i, turn in enumerate(turns) if turn.question == asked), None)
+            turns = () if at is None else turns[at + 1:]
+        turns = turns[:self.max_turns]
         shown = frozenset(f for turn in turns for f in turn.facts)
         for turn in turns:
             if turn.entities:

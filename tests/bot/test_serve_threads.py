@@ -103,6 +103,29 @@ def test_chinese_follow_ups_in_an_agent_view_thread(bot, slack):
     assert "_In this thread: Brimco._" in _sections(after)[0] and _cn(made, "Brimco") in _top_title(after)
 
 
+def test_more_results_of_a_follow_up_page_on_within_the_thread(bot, slack):
+    from handlers.render import MORE_ACTION
+    from tests.slack_standin import block_action
+
+    made, channel, root = bot.made, "C0PAGES", "1700033000.000001"
+    _ask(bot, slack, "quuxly ipo", channel, root)
+    follow = _ask(bot, slack, "what about the valuation?", channel, "1700033000.000002", root, n=2)
+    assert "_In this thread: Quuxly._" in _sections(follow)[0]
+    (more,) = [e for b in follow.blocks if b["type"] == "actions" for e in b["elements"]
+               if e.get("action_id") == MORE_ACTION]
+    message = {"type": "message", "ts": "1700033000.000003", "thread_ts": root}
+    assert bot.action(block_action(MORE_ACTION, more["value"], "http://unused", channel=channel,
+                                   ephemeral=False, message=message))[0] == 200
+    page = slack.wait_for("chat.postMessage", count=3, channel=channel)[2]
+    assert page.params["thread_ts"] == root and "Fact 6" in _sections(page)[0]
+    assert "_In this thread: Quuxly._" in _sections(page)[0]
+    titles = [e["text"] for b in page.blocks if b["type"] == "context" for e in b["elements"]
+              if "·" in e.get("text", "")]
+    assert titles and all(_cn(made, "Quuxly") in t for t in titles), titles
+    first_page = set(_sections(follow)[1:])
+    assert not first_page & set(_sections(page)[1:]), "no fact of the first page again"
+
+
 # --------------------------------------------------------------------------- two replicas
 
 @pytest.fixture(scope="module")

@@ -71,9 +71,25 @@ def test_a_thread_keeps_its_newest_turns_only(threads):
     key = ThreadKey("T1", "C9", "9.000100")
     for n in range(7):
         t.record(key, f"question {n}", [f"E{n}"], [n], [n])
-    assert [turn.question for turn in t.turns(key)] == ["question 6", "question 5", "question 4"]
-    with t.engine.connect() as conn:
-        assert conn.execute(thread_turns.select().where(thread_turns.c.channel == "C9")).all().__len__() == 3
+    assert [turn.question for turn in t.context(key).turns] == ["question 6", "question 5", "question 4"]
+    assert t.context(key).shown == {6, 5, 4}
+    with t.engine.connect() as conn:  # and the one before them, for the newest answer's later pages
+        assert conn.execute(thread_turns.select().where(thread_turns.c.channel == "C9")).all().__len__() == 4
+
+
+def test_a_later_page_is_read_with_the_context_its_first_page_had(threads):
+    from store.threads import ThreadKey
+
+    t = threads(max_turns=3)
+    key = ThreadKey("T1", "C8", "8.000100")
+    t.record(key, "quuxly ipo", ["Quuxly"], [1], [10])
+    t.record(key, "brimco ipo", ["Brimco"], [2], [20])
+    t.record(key, "kelvo ipo", ["Kelvo"], [3], [30])
+    first = t.context(key)  # what "and the net profit?" is read with
+    t.record(key, "and the net profit?", ["Kelvo"], [3], [31])
+    later = t.context(key, before="and  the net profit?")
+    assert (later.entities, later.shown) == (first.entities, first.shown) == (("Kelvo",), {10, 20, 30})
+    assert not t.context(key, before="never asked")
 
 
 def test_turns_older_than_the_retention_are_never_read_and_are_deleted(threads):
