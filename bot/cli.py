@@ -558,7 +558,11 @@ def shell(seeds: Path, db: Path) -> None:
     _check_db(settings.db_path)
     with _refusal():
         index = open_index(settings)
-    sys.exit(shell_mode.run(Factbot(index, settings)))
+    from store.state import State
+    from store.threads import Threads
+
+    threads = Threads(State.open("sqlite://").engine, keep_days=settings.log_days)  # the session's, in memory
+    sys.exit(shell_mode.run(Factbot(index, settings, threads=threads)))
 
 
 @main.command()

@@ -64,3 +64,16 @@ def test_shell_renders_the_same_blocks_slack_gets(tmp_path):
     Shell(bot, out).handle("/ipo seres")
     slack_message = bot.answer("ipo seres", share=False, more=True)
     assert out.getvalue().startswith(blocks_to_text(slack_message.blocks))
+
+
+def test_a_shell_session_is_a_thread_and_new_starts_another(tmp_path):
+    from tests.generated import followups
+
+    followups().write_corpus(tmp_path / "seeds", 6, seed=1)
+    result = _shell(tmp_path, "quuxly ipo\nand the net profit?\nnew\nand the net profit?\n/factbot and the net profit?\n")
+    assert result.returncode == 0, result.stderr
+    first, follow, fresh, command = result.stdout.split("You asked: ")[1:]
+    assert "In this thread" not in first
+    assert "In this thread: Quuxly." in follow and "库克斯利" in follow.split("from the digests:")[1].split("\n\n")[0]
+    assert "A new thread: the next question is read on its own." in follow
+    assert "In this thread" not in fresh and "In this thread" not in command
