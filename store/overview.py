@@ -49,6 +49,30 @@ def _unpossessive(word: str) -> str:
     return word[:-2] if word.endswith(("'s", "’s")) else word
 
 
+def tokens(text: str, total: Counter, first: Counter) -> None:
+    """Count the text's words into `total` (every occurrence, as `_WORD` reads them: C-level
+    counting) and those that start a sentence into `first` (_START finds exactly the words
+    `words_of` marks first)."""
+    total.update(_WORD.findall(text))
+    for m in _START.finditer(text):  # a few per text; within its first 4 characters only as
+        start = m.start(1)             # the text's first word (words_of's rule)
+        if start >= 4 or not text[:start].strip():
+            first[m.group(1)] += 1
+
+
+def capitalised_words(text: str) -> list[str]:
+    """What the runs of names need of a text: its capitalised words in order, without their
+    possessive 's, a stretch of other words between them as one "" (which ends a run, as any
+    lower-case word does)."""
+    words: list[str] = []
+    for token in _WORD.findall(text):
+        if token[0].isupper():
+            words.append(_unpossessive(token))
+        elif words and words[-1]:
+            words.append("")
+    return words
+
+
 def words_of(text: str) -> list[tuple[str, bool]]:
     """The Latin words of `text`, each with whether it starts a sentence: the text before it is
     empty, or its last four characters end in a sentence's end and spaces (". ") or a spaced dash
@@ -117,20 +141,20 @@ class Names:
                 self.runs(i, text)
 
     def count(self, texts) -> None:
-        """The capitalisation counts of these texts' words: every word's occurrences (C-level
-        counting), less those that start a sentence (_START finds exactly the words `words_of`
-        marks first), folded to the word without its possessive 's, lower-cased."""
+        """The capitalisation counts of these texts' words (`tokens` of each, then `add_counts`)."""
         total: Counter[str] = Counter()
         first: Counter[str] = Counter()
         for text in texts:
-            total.update(_WORD.findall(text))
-            for m in _START.finditer(text):  # a few per text; within its first 4 characters only as
-                start = m.start(1)             # the text's first word (words_of's rule)
-                if start >= 4 or not text[:start].strip():
-                    first[m.group(1)] += 1
-        for token, n in total.items():
+            tokens(text, total, first)
+        self.add_counts(total.items(), first)
+
+    def add_counts(self, total, first) -> None:
+        """Into the capitalisation counts: (token, occurrences) pairs and {token: occurrences
+        starting a sentence}, as `tokens` counts them (store/entities.py keeps them per index),
+        folded to the word without its possessive 's, lower-cased."""
+        for token, n in total:
             n -= first.get(token, 0)
-            if n:
+            if n > 0:
                 w = _unpossessive(token)
                 self.inside[w.lower()] += n
                 if w[0].isupper():
@@ -146,14 +170,11 @@ class Names:
                 and self.capitalised[low] >= max(1, _CAPITALISED * self.inside[low]))
 
     def runs(self, i: int, text: str) -> None:
-        """Fact `i`'s names into name_of, facts_with and continued (after `count`). Only its
-        capitalised words are looked at; a stretch of other words ends a run ("")."""
-        words: list[str] = []
-        for token in _WORD.findall(text):
-            if token[0].isupper():
-                words.append(_unpossessive(token))
-            elif words and words[-1]:
-                words.append("")
+        """Fact `i`'s names into name_of, facts_with and continued (after `count`)."""
+        self.runs_of(i, capitalised_words(text))
+
+    def runs_of(self, i: int, words: list[str]) -> None:
+        """`runs` of a fact's `capitalised_words` (fact numbers ascending)."""
         run: list[str] = []
         for w in words + [""]:
             if w and (self.starts_name(w) if not run else (w[0].isupper() and w.lower() not in STOP_WORDS)):

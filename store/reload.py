@@ -433,7 +433,7 @@ class Reloader:
         if self.progress:
             self.progress.update(stage="duplicates")
         groups.regroup(conn, changes.buckets)
-        entities.learn(conn)
+        entities.learn(conn, changes.entity_names)
 
     def _record(self, conn: sqlite3.Connection, started: float, reports: dict[str, FileReport],
                 removed: list[str]) -> ReloadReport:
@@ -476,6 +476,8 @@ class _Changes:
         self.names: set[str] | None = None if bulk else set()
         # the near-duplicate buckets of the facts added and removed (None: regroup every bucket)
         self.buckets: set[int] | None = None if bulk else set()
+        # the name finder's counts, moved by the facts added and removed (None: rebuilt whole)
+        self.entity_names = None if bulk else entities.NameDelta(conn)
         if bulk:
             for option, (value, _) in BULK_FTS.items():
                 conn.execute("INSERT INTO facts_fts(facts_fts, rank) VALUES (?, ?)", (option, value))
@@ -516,6 +518,8 @@ def _delete_file(conn: sqlite3.Connection, name: str, changes: _Changes) -> None
         conn.executemany("INSERT INTO facts_fts(facts_fts, rowid, body) VALUES ('delete', ?, ?)", deletes)
         if changes.vocab is not None:
             changes.vocab.remove(deletes)
+        if changes.entity_names is not None:
+            changes.entity_names.remove((row[0], row[1]) for row in rows)
         if changes.names is not None:
             changes.names.update(english for (english,) in conn.execute(
                 f"SELECT english FROM alias_evidence WHERE article_id IN ({marks})", chunk))
@@ -634,6 +638,8 @@ class _Batch:
         c.executemany("INSERT INTO facts_fts(rowid, body) VALUES (?, ?)", self.fts_rows)
         if self.changes.vocab is not None:
             self.changes.vocab.add(self.fts_rows)
+        if self.changes.entity_names is not None:
+            self.changes.entity_names.add((row[0], row[4]) for row in self.f_rows)
         c.executemany("INSERT INTO alias_evidence(article_id, english, title) VALUES (?,?,?)", self.evidence)
         if self.changes.names is not None:
             self.changes.names.update(english for _, english, _ in self.evidence)

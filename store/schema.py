@@ -16,7 +16,9 @@ Layout (one SQLite file, WAL mode):
               tokenizer `store.text.FTS_TOKENIZE`)
     vocab     every index word with the number of facts holding it (typo correction, weights)
     aliases   Chinese/English name pairs learned from the seeds
-    entities  the names the facts hold, learned at reload (store/entities.py)
+    entities  the names the facts hold, learned at reload (store/entities.py), from `name_tokens`
+              (the words of the facts, how often each is written and starts a sentence) and
+              `fact_names` (each fact's capitalised words), which a reload moves by its changes
     reloads   the audit trail: who reloaded, when, what changed, what failed
     meta      the schema version (SCHEMA_VERSION): an index of another version is rebuilt whole
 """
@@ -32,8 +34,9 @@ from store.text import FTS_TOKENIZE
 
 # 3: traditional Chinese indexed as simplified; 4: article digests without JSON; 5: the
 # vocabulary without rowids, FTS5's ascii tokenizer; 6: the entities (store/entities.py); 7:
-# near-duplicate buckets and groups (facts.bucket, facts.dup). An index of another version is rebuilt
-SCHEMA_VERSION = "7"
+# near-duplicate buckets and groups (facts.bucket, facts.dup); 8: the name finder's counts kept
+# (name_tokens, fact_names). An index of another version is rebuilt
+SCHEMA_VERSION = "8"
 FTS_DDL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS facts_fts USING fts5("
     f"body, content='', columnsize=0, detail=none, tokenize='{FTS_TOKENIZE}')"
@@ -61,6 +64,8 @@ TABLES = {  # name -> (columns, primary key); `reloads` survives a rebuild
     "aliases": ({"cjk": str, "english": str, "articles": int}, ("cjk", "english")),
     "alias_evidence": ({"article_id": int, "english": str, "title": str}, "article_id"),
     "entities": ({"key": str, "name": str, "facts": int}, "key"),
+    "name_tokens": ({"token": str, "total": int, "first": int}, "token"),
+    "fact_names": ({"fact_id": int, "words": str}, "fact_id"),
     "reloads": ({"id": int, "at": str, "actor": str, "articles": int, "facts": int, "loaded": int,
                  "unchanged": int, "failed": int, "removed": int, "errors": str, "took_ms": float}, "id"),
     "meta": ({"key": str, "value": str}, "key"),
@@ -72,7 +77,7 @@ PARTIAL_INDEXES = {"idx_facts_dup": ("facts", "dup", "dup IS NOT NULL")}
 VIRTUAL = ("facts_terms", "facts_fts")  # dropped in this order
 # tables stored in their primary key's order, with no rowid: the vocabulary's hundreds of
 # thousands of words are written once, not into the table and again into a key index
-WITHOUT_ROWID = {"vocab"}
+WITHOUT_ROWID = {"vocab", "name_tokens"}
 _SQL_TYPES = {str: "TEXT", int: "INTEGER", float: "FLOAT"}
 
 
