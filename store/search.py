@@ -97,14 +97,17 @@ class Searcher:
         offset = max(0, int(offset))
         with self._snapshot() as conn:  # one snapshot for the whole search, even while a reload commits
             v = self._current(conn)
-            p = _in_context(conn, v, query, plan(v, query), context)
+            p = plan(v, query)
+            alone_info = p.info  # the query's own (a follow-up's plan adds the thread's entities)
+            p = _in_context(conn, v, query, p, context)
             need, question = offset + limit + 1, query if p.question else None
             ranked = [] if p.refused else self._ranked(conn, v, p.groups, need, question, p.info, p.within)
             leaned = p.context if ranked and p.within else None
             if leaned is not None:  # a thread moves on: what it has shown comes after what it has not
                 ranked = _unshown_first(ranked, getattr(context, "shown", ()) or (), p.groups)
             if p.within and not ranked and not p.refused:  # nothing there: every article, as without context
-                ranked = self._ranked(conn, v, p.groups, need, question, p.info)
+                own = [g for g in p.groups if not g.given]  # (no fact out there holds the thread's for free)
+                ranked = self._ranked(conn, v, own, need, question, alone_info)
             page = ranked[offset:offset + limit]
             about = p.named or list(p.context or ()) or _named_by(v, page[:1])
         hits = [hit(p.groups, row, score, explain(matches, bonus)) for score, row, matches, bonus in page]

@@ -225,3 +225,15 @@ def test_the_name_finder_counts_words_as_words_of_reads_them(corpus):
                 capitalised[w.lower()] += w[0].isupper()
     names = Names(texts)
     assert +names.inside == +inside and +names.capitalised == +capitalised
+
+
+def test_a_follow_up_nothing_in_the_threads_articles_answers_is_answered_as_alone(corpus):
+    from store.threads import ThreadContext
+
+    index, _made, _fu = corpus
+    query = "what about the data center training capacity?"
+    alone = index.search(query, limit=5)
+    assert alone.hits, "the bundled seed answers it"
+    r = index.search(query, limit=5, context=ThreadContext(("Quuxly",)))
+    assert r.context is None and r.about == ["Quuxly"], "the thread keeps its subject"
+    assert [(h.id, h.score) for h in r.hits] == [(h.id, h.score) for h in alone.hits]
