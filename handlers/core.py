@@ -185,7 +185,8 @@ class Factbot:
         return render.render_help(self.commands, examples)
 
     def sources(self) -> Message:
-        return render.render_sources(self.index.sources(), self.index.counts())
+        unique = getattr(self.index, "unique_facts", None)
+        return render.render_sources(self.index.sources(), self.index.counts(), unique() if unique else None)
 
     def respond_to(self, intent: Intent, **answer_options: Any) -> Message:
         """The message for a help/sources/search intent (reload is handled by the caller)."""

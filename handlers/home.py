@@ -22,7 +22,9 @@ from slack_sdk.models.views import View
 
 from handlers.core import Factbot
 from handlers.delivery import describe_error
-from handlers.render import MAIN_COMMAND, Message, chunk_lines, clip_escaped, context, escape, plural, section
+from handlers.render import (
+    MAIN_COMMAND, Message, chunk_lines, clip_escaped, context, escape, plural, section, unique_part,
+)
 from handlers.shortcuts import FIND_FACTS_NAME
 
 log = logging.getLogger("factbot.handlers")
@@ -101,7 +103,8 @@ def render_home(bot: Factbot, overview: Any, admin: bool = False, notice: Messag
         lines = [forms[i % len(forms)].format(clip_escaped(q, 200)) for i, q in enumerate(overview.examples)]
         blocks.append(section("*Try*\n" + "\n".join(f"• {line}" for line in lines)))
 
-    indexed = [f"*What is indexed:* {plural(overview.articles, 'article')}, {plural(overview.facts, 'fact')}"]
+    indexed = [f"*What is indexed:* {plural(overview.articles, 'article')}, {plural(overview.facts, 'fact')}"
+               + unique_part(overview.facts, getattr(overview, "unique", None))]
     if overview.names:
         indexed.append("Most covered: " + ", ".join(
             f"{clip_escaped(name, 80)} ({plural(n, 'fact')})" for name, n in overview.names))

@@ -510,14 +510,22 @@ def render_help(commands: Sequence[str] = (), examples: Sequence[str] = ()) -> M
     return Message(text=clip(text, MAX_FALLBACK), blocks=block_dicts([section(c) for c in chunk_lines(lines)]))
 
 
-def render_sources(sources: Sequence[Any], counts: tuple[int, int] | None = None) -> Message:
+def unique_part(facts: int, unique: int | None) -> str:
+    """" (29 unique)" beside a count of facts: those counting each group of near-duplicates (other
+    outlets' reports of one fact) once; "" when not known."""
+    return "" if unique is None else f" ({int(unique)} unique)"
+
+
+def render_sources(sources: Sequence[Any], counts: tuple[int, int] | None = None,
+                   unique: int | None = None) -> Message:
     articles = len(sources)
     facts = sum(int(getattr(s, "facts", 0) or 0) for s in sources)
     if counts is not None:
         articles, facts = counts
-    head = f"*Indexed:* {articles} article{'s' if articles != 1 else ''}, {facts} fact{'s' if facts != 1 else ''}"
+    head = (f"*Indexed:* {articles} article{'s' if articles != 1 else ''}, {facts} fact{'s' if facts != 1 else ''}"
+            + unique_part(facts, unique))
     if not sources:
-        return Message(text=f"Indexed: {articles} articles, {facts} facts. Nothing is indexed yet.",
+        return Message(text=f"Indexed: {articles} articles, {facts} facts{unique_part(facts, unique)}. Nothing is indexed yet.",
                        blocks=block_dicts([section(head + "\nNothing is indexed yet.")]))
     lines = []
     for s in sources:
@@ -535,7 +543,7 @@ def render_sources(sources: Sequence[Any], counts: tuple[int, int] | None = None
         shown += chunk.count("\n• ") + 1
     if shown < len(sources):
         blocks.append(context(f"… and {len(sources) - shown} more"))
-    text = f"Indexed: {articles} articles, {facts} facts: " + "; ".join(clip_escaped(s.title, 100) for s in sources[:20])
+    text = f"Indexed: {articles} articles, {facts} facts{unique_part(facts, unique)}: " + "; ".join(clip_escaped(s.title, 100) for s in sources[:20])
     return Message(text=clip(text, MAX_FALLBACK), blocks=block_dicts(blocks))
 
 
@@ -549,7 +557,8 @@ def render_reload_report(report: Any) -> Message:
     took = float(getattr(report, "took_ms", 0.0) or 0.0) / 1000.0
     verdict = "Reload finished" if report.ok else "Reload finished with errors"
     head = (
-        f"*{verdict}* in {took:.1f} s: the index now holds {report.articles} articles and {report.facts} facts.\n"
+        f"*{verdict}* in {took:.1f} s: the index now holds {report.articles} articles and {report.facts} facts"
+        f"{unique_part(report.facts, getattr(report, 'unique', None))}.\n"
         f"Files: {by_status.get('loaded', 0)} loaded, {by_status.get('unchanged', 0)} unchanged, "
         f"{by_status.get('failed', 0)} failed"
         + (f", {len(report.removed)} removed." if getattr(report, "removed", None) else ".")

@@ -10,7 +10,9 @@ Pure: facts in, groups out (no SQL, no Slack). Two facts are reprints of each ot
    only when it is not a common English word, or when the article writes it capitalised mid-
    sentence too), or, for a fact that names nobody ("The company raised ..."), its article's most
    frequent name, so that "Quuxly raised 14 billion" and "Brimco raised 14 billion" never meet;
-3. they come from **different articles** (two facts of one article are never one group);
+3. they come from **different articles** (two facts of one article are never one group),
+   published at most `REPRINT_DAYS` apart (a reprint follows its original within days; a fact
+   like it a year later is other news);
 4. their words are close: rapidfuzz's `token_sort_ratio` of their comparison texts (lower case,
    numbers in their normal form, Chinese runs as 2-character words) is at least `CUTOFF` when
    their bucket holds a number that is no bare year (an amount, a percentage, a multiple: strong
@@ -38,18 +40,22 @@ from __future__ import annotations
 
 import hashlib
 import re
+from bisect import bisect_right
 from collections import Counter, defaultdict
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from importlib import resources
 from typing import Hashable, Iterable, NamedTuple, Sequence
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from store.text import CJK_RE, bigrams, normalize, words
 
 CUTOFF = 80.0  # token_sort_ratio (0..100) two facts of one bucket need to be one group
 WEAK_CUTOFF = 93.0  # ... when the bucket holds no number but years (`strong`)
+REPRINT_DAYS = 14  # two facts published further apart are other news, however alike
 KEY_VERSION = "2"  # bump when bucket_key or compare_text change (stored keys must be rebuilt)
 
 # ------------------------------------------------------------------------------ numbers
@@ -87,13 +93,14 @@ def _value(num: str, scale: str | None) -> str | None:
     return text
 
 
-_DIGITS_RE = re.compile(r"\d")
+_DIGITS_RE = re.compile(r"\d+")
 _CUR_TAILS = ("HK$", "US$", "HKD", "USD", "RMB", "CNY", "EUR", "GBP", "JPY", "$", "¥", "￥", "€", "£")
 
 
 def _number_matches(text: str):
-    """`_NUMBER_RE`'s matches in a text, tried only where a digit starts (with the currency
-    written before it): the same matches as finditer, several times faster on long texts."""
+    """`_NUMBER_RE`'s matches in a text, tried only where a run of digits starts (with the
+    currency written before it; a digit after a digit never starts one): the same matches as
+    finditer, several times faster on long texts."""
     end = 0
     for d in _DIGITS_RE.finditer(text):
         s = d.start()
@@ -102,10 +109,12 @@ def _number_matches(text: str):
         m = None
         head = text[max(0, s - 4):s]
         stripped = head[:-1] if head.endswith(" ") else head
-        for cur in _CUR_TAILS:
-            if stripped.upper().endswith(cur):
-                m = _NUMBER_RE.match(text, s - (len(head) - len(stripped)) - len(cur))
-                break
+        upper = stripped.upper()
+        if upper.endswith(_CUR_TAILS):
+            for cur in _CUR_TAILS:
+                if upper.endswith(cur):
+                    m = _NUMBER_RE.match(text, s - (len(head) - len(stripped)) - len(cur))
+                    break
         if m is None:
             m = _NUMBER_RE.match(text, s)
         if m is not None:
@@ -332,22 +341,49 @@ def _assemble(members: Sequence[Member], edges: Iterable[tuple[float, int, int]]
     return sorted(out, key=lambda g: rep_order(g[0]))
 
 
+def _day(published: str) -> int:
+    """The day number of an ISO publication time (0 when unreadable: compared with every day)."""
+    try:
+        return date.fromisoformat(published[:10]).toordinal()
+    except (ValueError, TypeError):
+        return 0
+
+
+_BLOCK = 256  # members compared at once with the members of their days (process.cdist)
+
+
 def bucket_pairs(members: Sequence[Member], cutoff: float = CUTOFF,
                  texts: Sequence[str] | None = None) -> list[tuple[float, int, int]]:
-    """Scored pairs (score, i, j) of one bucket's members from different articles that are close
-    enough (rapidfuzz `process.cdist`, token_sort_ratio)."""
+    """Scored pairs (score, i, j), i < j, of one bucket's members from different articles
+    published at most REPRINT_DAYS apart that are close enough (rapidfuzz token_sort_ratio).
+    The members in date order, a block of them at a time is compared with the members of its
+    days (`process.cdist`), so that a bucket of thousands of facts over years costs what its
+    weeks hold, not n²."""
     n = len(members)
     if n < 2:
         return []
-    texts = list(texts) if texts is not None else [compare_text(m.text) for m in members]
-    scores = process.cdist(texts, texts, scorer=fuzz.token_sort_ratio, score_cutoff=cutoff, workers=1)
+    days = [_day(m.published) for m in members]
+    order = sorted(range(n), key=lambda i: (days[i], i))
+    od = [days[i] for i in order]
+    # token_sort_ratio is fuzz.ratio of the words sorted: sorted once here, not in every comparison
+    texts = [" ".join(sorted((texts[i] if texts is not None else compare_text(members[i].text)).split()))
+             for i in order]
+    arts = [members[i].article for i in order]
     out = []
-    for i in range(n):
-        row = scores[i]
-        for j in range(i + 1, n):
-            s = float(row[j])
-            if s >= cutoff and members[i].article != members[j].article:
-                out.append((s, i, j))
+    for s in range(0, n, _BLOCK):
+        e = min(n, s + _BLOCK)
+        w = n if od[s] == 0 else bisect_right(od, od[e - 1] + REPRINT_DAYS)
+        if w <= s + 1:
+            continue
+        scores = process.cdist(texts[s:e], texts[s:w], scorer=fuzz.ratio, score_cutoff=cutoff,
+                               dtype=np.uint8 if float(cutoff).is_integer() else np.float32, workers=1)
+        rows, cols = np.nonzero(scores >= cutoff)
+        for r, c in zip(rows.tolist(), cols.tolist()):
+            a, b = s + r, s + c
+            if b <= a or arts[a] == arts[b] or (od[a] and od[b] - od[a] > REPRINT_DAYS):
+                continue
+            i, j = order[a], order[b]
+            out.append((float(scores[r, c]), min(i, j), max(i, j)))
     return out
 
 

@@ -21,10 +21,6 @@ from store import dedupe
 from store.dedupe import Member
 from store.model import ArticleInfo
 
-# a bucket of more facts than this is compared in windows of this many (in content order): an
-# entity with thousands of facts that hold no number would otherwise cost n² comparisons
-MAX_BUCKET = 2000
-
 _MEMBER_SQL = ("SELECT f.bucket, f.id, f.position, f.text, f.citations, a.title, a.source, a.published,"
                " a.digest FROM facts f JOIN articles a ON a.id = f.article_id")
 
@@ -32,26 +28,21 @@ _MEMBER_SQL = ("SELECT f.bucket, f.id, f.position, f.text, f.citations, a.title,
 def _member(row: tuple) -> tuple[int, Member]:
     bucket, fid, position, text, citations, title, source, published, digest = row
     article = "\x1f".join((published or "", source or "", title or "", digest or ""))
-    cited = len(json.loads(citations)) if citations and citations != "[]" else 0
+    cited = citations.count(",") + 1 if citations and citations != "[]" else 0  # a JSON list of numbers
     return bucket, Member(f"{article}\x1f{position:05d}", article, published or "", cited, text, fid)
 
 
 def _groups(bucket: int, members: list[Member]) -> list[list[Member]]:
-    members = sorted(members, key=lambda m: m.uid)
-    cutoff = dedupe.hash_cutoff(bucket)
-    out = []
-    for start in range(0, len(members), MAX_BUCKET):
-        out.extend(g for g in dedupe.group_bucket(members[start:start + MAX_BUCKET], cutoff) if len(g) > 1)
-    return out
+    return [g for g in dedupe.group_bucket(members, dedupe.hash_cutoff(bucket)) if len(g) > 1]
 
 
 def regroup(conn: sqlite3.Connection, buckets: Iterable[int] | None = None) -> int:
     """Group again the facts of these buckets (None: of every bucket holding two facts or more,
-    after a bulk load, when no fact has a group yet). Returns the facts in groups."""
+    after a bulk load). Returns the facts in groups."""
     if buckets is None:
         conn.execute("UPDATE facts SET dup = NULL WHERE dup IS NOT NULL")
         rows = conn.execute(_MEMBER_SQL + " WHERE f.bucket IN (SELECT bucket FROM facts WHERE bucket IS NOT NULL"
-                                          " GROUP BY bucket HAVING count(*) > 1)").fetchall()
+                                          " GROUP BY bucket HAVING count(*) > 1) ORDER BY f.bucket")
     else:
         wanted = sorted({b for b in buckets if b is not None})
         rows = []
@@ -60,19 +51,25 @@ def regroup(conn: sqlite3.Connection, buckets: Iterable[int] | None = None) -> i
             marks = ",".join("?" * len(chunk))
             conn.execute(f"UPDATE facts SET dup = NULL WHERE dup IS NOT NULL AND bucket IN ({marks})", chunk)
             rows += conn.execute(_MEMBER_SQL + f" WHERE f.bucket IN ({marks})", chunk).fetchall()
-    by_bucket: dict[int, list[Member]] = defaultdict(list)
-    for row in rows:
-        bucket, member = _member(row)
-        by_bucket[bucket].append(member)
+        rows.sort(key=lambda r: r[0])
     updates = []
-    for bucket in sorted(by_bucket):
-        members = by_bucket[bucket]
-        if len(members) < 2:
-            continue
-        for g in _groups(bucket, members):
-            updates.extend((g[0].ref, m.ref) for m in g)
+    members: list[Member] = []
+    current = None
+    for row in rows:  # in bucket order: one bucket in memory at a time
+        bucket, member = _member(row)
+        if bucket != current:
+            if len(members) > 1:
+                updates.extend(_updates(current, members))
+            members, current = [], bucket
+        members.append(member)
+    if len(members) > 1:
+        updates.extend(_updates(current, members))
     conn.executemany("UPDATE facts SET dup = ? WHERE id = ?", updates)
     return len(updates)
+
+
+def _updates(bucket: int, members: list[Member]) -> list[tuple[int, int]]:
+    return [(g[0].ref, m.ref) for g in _groups(bucket, members) for m in g]
 
 
 def copies(conn: sqlite3.Connection) -> int:

@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 from typing import Iterable
 
+from store import groups
 from store.model import ArticleInfo
 from store.reload import (  # noqa: F401 (FileReport and the rest: re-exported)
     FileReport, ReloadBusy, ReloadFailed, ReloadRefused, ReloadReport, Reloader, _ReloadLock, learn_aliases,
@@ -122,6 +123,10 @@ class Index:
     def counts(self) -> tuple[int, int]:
         return tuple(self.conn().execute(
             "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM facts)").fetchone())
+
+    def unique_facts(self) -> int:
+        """Facts counting each group of near-duplicates (other outlets' reports) once."""
+        return groups.unique_facts(self.conn())
 
     def sources(self) -> list[ArticleInfo]:
         rows = self.conn().execute(

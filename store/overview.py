@@ -43,6 +43,7 @@ class Overview:
     names: list[tuple[str, int]] = field(default_factory=list)  # (name as written, facts holding it)
     topics: list[tuple[str, int]] = field(default_factory=list)  # (word, facts holding it)
     examples: list[str] = field(default_factory=list)  # questions that find facts, most held names first
+    unique: int | None = None  # facts counting each group of near-duplicates once (store/groups.py)
 
 
 def _unpossessive(word: str) -> str:
@@ -100,6 +101,7 @@ def overview(index, newest: int = 5, names: int = 5, topics: int = 6, examples: 
     conn = index.conn()
     articles, facts = index.counts()
     out = Overview(articles, facts)
+    out.unique = index.unique_facts() if hasattr(index, "unique_facts") else facts
     out.newest = [ArticleInfo(*row) for row in conn.execute(
         "SELECT title, source, published, file FROM articles ORDER BY published DESC, id DESC LIMIT ?", (newest,))]
     rows = conn.execute("SELECT text, article_id, section, position FROM facts ORDER BY id DESC LIMIT ?",

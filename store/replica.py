@@ -78,6 +78,9 @@ class Replica:
     def counts(self) -> tuple[int, int]:
         return self.index.counts()
 
+    def unique_facts(self) -> int:
+        return self.index.unique_facts()
+
     def sources(self):
         return self.index.sources()
 
@@ -118,7 +121,8 @@ class Replica:
                             lock_wait=self.lock_wait)
         self.sync(progress=progress)
         articles, facts = self.index.counts()
-        report = ReloadReport(articles, facts, published.files, actor=actor, removed=published.removed)
+        report = ReloadReport(articles, facts, published.files, actor=actor, removed=published.removed,
+                              unique=self.index.unique_facts())
         report.took_ms = (time.perf_counter() - started) * 1000
         try:
             self.state.record_reload(report, version=published.version)
@@ -152,7 +156,7 @@ class Replica:
                 log.info("index at corpus version %s (was %s): %s", source.version, before, report.summary())
             if imported is not None and imported.changed:  # audited as a reload by startup
                 articles, facts = self.index.counts()
-                report = ReloadReport(articles, facts, imported.files, actor="startup")
+                report = ReloadReport(articles, facts, imported.files, actor="startup", unique=self.index.unique_facts())
                 report.took_ms = (time.perf_counter() - started) * 1000
                 self.state.record_reload(report, version=imported.version)
             if not self._warmed:  # the vocabulary in memory before the first question, as Index.open does
