@@ -127,7 +127,7 @@ def numbers(text: str) -> tuple[str, ...]:
     14000000000, 1.70 -> 1.7), then its unit when it has one: "%" or a currency code
     ("14000000000HKD"). Digits inside words (Q3, GPT-5's 5 is kept: it is a word boundary) follow
     the regular expression's boundaries."""
-    return tuple(sorted(_normal(m) for m in _number_matches(text) if _normal(m) is not None))
+    return tuple(sorted(v for v in map(_normal, _number_matches(text)) if v is not None))
 
 
 def _normal(m: re.Match) -> str | None:
@@ -253,7 +253,8 @@ def bucket_key(text: str, fact_names: frozenset[str], entity: str | None) -> str
 def article_keys(texts: Sequence[str]) -> list[str | None]:
     """The bucket key of each fact of one article (its texts in order)."""
     fact_names = article_names(texts)
-    entity = article_entity(texts, fact_names)
+    # what a fact that names nobody is about (read only when one does)
+    entity = article_entity(texts, fact_names) if not all(fact_names) else None
     return [bucket_key(t, n, entity) for t, n in zip(texts, fact_names)]
 
 
@@ -434,7 +435,7 @@ def lsh_pairs(keyed: Sequence[tuple[str | None, Member]], threshold: float = 0.5
               cutoff: float | None = None, texts: Sequence[str] | None = None) -> tuple[list[Member], list[tuple[float, int, int]]]:
     """The other way of finding candidates: datasketch's MinHash LSH over word shingles of every
     fact (no buckets), candidates then checked as within a bucket (equal keys, other article,
-    token_sort_ratio >= the key's cutoff). Returns the members and the scored pairs (for `_assemble`)."""
+    at most REPRINT_DAYS apart, token_sort_ratio >= the key's cutoff). Returns the members and the scored pairs (for `_assemble`)."""
     from datasketch import MinHash, MinHashLSH
 
     members = [m for _, m in keyed]
@@ -445,12 +446,15 @@ def lsh_pairs(keyed: Sequence[tuple[str | None, Member]], threshold: float = 0.5
     with lsh.insertion_session() as session:
         for i, h in enumerate(hashes):
             session.insert(i, h, check_duplication=False)
+    days = [_day(m.published) for m in members]
     pairs = []
     for i, h in enumerate(hashes):
         if keys[i] is None:
             continue
         for j in lsh.query(h):
             if j <= i or keys[j] != keys[i] or members[j].article == members[i].article:
+                continue
+            if days[i] and days[j] and abs(days[i] - days[j]) > REPRINT_DAYS:
                 continue
             need = cutoff or cutoff_of(keys[i])
             s = fuzz.token_sort_ratio(texts[i], texts[j], score_cutoff=need)
