@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -366,10 +366,19 @@ def bucket_pairs(members: Sequence[Member], cutoff: float = CUTOFF,
     days = [_day(m.published) for m in members]
     order = sorted(range(n), key=lambda i: (days[i], i))
     od = [days[i] for i in order]
+    arts = [members[i].article for i in order]
+    # only a member with another article's within REPRINT_DAYS of it can be in a pair: the others'
+    # comparison texts are not computed (a bucket's members are mostly years apart)
+    near = []
+    for a in range(n):
+        lo, hi = (0, n) if od[a] == 0 else (bisect_left(od, od[a] - REPRINT_DAYS),
+                                            bisect_right(od, od[a] + REPRINT_DAYS))
+        near.append(any(arts[k] != arts[a] for k in range(lo, hi)))
+    if not any(near):
+        return []
     # token_sort_ratio is fuzz.ratio of the words sorted: sorted once here, not in every comparison
     texts = [" ".join(sorted((texts[i] if texts is not None else compare_text(members[i].text)).split()))
-             for i in order]
-    arts = [members[i].article for i in order]
+             if near[a] else "" for a, i in enumerate(order)]
     out = []
     for s in range(0, n, _BLOCK):
         e = min(n, s + _BLOCK)
@@ -381,7 +390,7 @@ def bucket_pairs(members: Sequence[Member], cutoff: float = CUTOFF,
         rows, cols = np.nonzero(scores >= cutoff)
         for r, c in zip(rows.tolist(), cols.tolist()):
             a, b = s + r, s + c
-            if b <= a or arts[a] == arts[b] or (od[a] and od[b] - od[a] > REPRINT_DAYS):
+            if b <= a or not (near[a] and near[b]) or arts[a] == arts[b] or (od[a] and od[b] - od[a] > REPRINT_DAYS):
                 continue
             i, j = order[a], order[b]
             out.append((float(scores[r, c]), min(i, j), max(i, j)))
