@@ -14,7 +14,13 @@ rebuilt whole in a bulk reload), so that a reload reads only the facts it change
     entities     key (the name's first word, lower-case, an index word), name (as most often
                  written, up to three words), facts (how many facts hold it)
 
-and `learn` reads the entities from the first two (its cost: one read of both tables).
+A bulk reload learns the entities from every fact (`learn` without a delta: both tables read
+whole). A reload of a few files moves only what its facts change: the capitalisation counts, and
+the entities the added and removed facts hold (their runs read with the counts as they are now),
+so that it costs what its facts cost, not what the corpus holds. What that leaves out until the
+next bulk reload: a word whose capitalisation share crosses the finder's line because of those
+few facts changes the runs of other facts too (a name's facts count, or its written form, may lag
+by what the change moved elsewhere).
 
 A Chinese name reaches its entity through the aliases the reload learns (store/lexicon.py
 learn_aliases: 赛力斯 <-> seres): a query's Chinese word stands for the English index word, and
@@ -45,6 +51,8 @@ class NameDelta:
         self.conn = conn
         self.plus: tuple[Counter, Counter] = (Counter(), Counter())
         self.minus: tuple[Counter, Counter] = (Counter(), Counter())
+        self.added: list[tuple[int, list[str]]] = []  # (fact id, capitalised words) of facts added
+        self.removed: list[tuple[int, list[str]]] = []  # and of facts removed
 
     def add(self, rows: Iterable[tuple[int, str]]) -> None:
         """(fact id, text) of facts the reload inserts."""
@@ -54,6 +62,7 @@ class NameDelta:
             words = capitalised_words(text)
             if words:
                 kept.append((fid, SEP.join(words)))
+                self.added.append((fid, words))
         self.conn.executemany("INSERT OR REPLACE INTO fact_names(fact_id, words) VALUES (?, ?)", kept)
 
     def remove(self, rows: Iterable[tuple[int, str]]) -> None:
@@ -62,6 +71,9 @@ class NameDelta:
         for fid, text in rows:
             tokens(text, *self.minus)
             gone.append((fid,))
+            words = capitalised_words(text)
+            if words:
+                self.removed.append((fid, words))
         self.conn.executemany("DELETE FROM fact_names WHERE fact_id = ?", gone)
 
     def apply(self) -> None:
@@ -107,28 +119,73 @@ class _Distinct:
         return self.n
 
 
-def learn(conn: sqlite3.Connection, delta: NameDelta | None = None) -> int:
-    """Rewrite the entities table (in the reload's transaction): from the finder's counts moved
-    by `delta`, or, without one (a bulk reload), rebuilt from every fact; how many entities."""
-    if delta is None:
-        rebuild(conn)
-    else:
-        delta.apply()
-    names = Names(facts_with=defaultdict(_Distinct))
+def _counted(conn: sqlite3.Connection, facts_with=None) -> Names:
+    """A name finder holding the index's capitalisation counts (no runs read yet)."""
+    names = Names(facts_with=facts_with if facts_with is not None else defaultdict(_Distinct))
     names.add_counts(conn.execute("SELECT token, total FROM name_tokens"),
                      dict(conn.execute("SELECT token, first FROM name_tokens WHERE first > 0")))
+    return names
+
+
+def _indexed(conn: sqlite3.Connection, keys) -> set[str]:
+    """Those of the keys that are index words."""
+    keys, found = list(keys), set()
+    for start in range(0, len(keys), 500):
+        part = keys[start:start + 500]
+        found.update(t for (t,) in conn.execute(
+            f"SELECT term FROM vocab WHERE term IN ({','.join('?' * len(part))})", part))
+    return found
+
+
+def learn(conn: sqlite3.Connection, delta: NameDelta | None = None) -> int:
+    """The entities table (in the reload's transaction): moved by the facts of `delta`, or,
+    without one (a bulk reload), rebuilt from every fact; how many entities there are."""
+    if delta is not None:
+        return _learn_delta(conn, delta)
+    rebuild(conn)
+    names = _counted(conn)
     for fid, words in conn.execute("SELECT fact_id, words FROM fact_names ORDER BY fact_id"):
         names.runs_of(fid, words.split(SEP))
     keys = names.keys()
-    indexed = set()
-    for start in range(0, len(keys), 500):
-        part = keys[start:start + 500]
-        indexed.update(t for (t,) in conn.execute(
-            f"SELECT term FROM vocab WHERE term IN ({','.join('?' * len(part))})", part))
+    indexed = _indexed(conn, keys)
     rows = [(k, names.name_of[k].most_common(1)[0][0], len(names.facts_with[k])) for k in keys if k in indexed]
     conn.execute("DELETE FROM entities")
     conn.executemany("INSERT INTO entities(key, name, facts) VALUES (?,?,?)", rows)
     return len(rows)
+
+
+def _learn_delta(conn: sqlite3.Connection, delta: NameDelta) -> int:
+    """The entities moved by a few files' facts: the names the removed facts held lose them, the
+    names the added facts hold gain them (a new one is learned as the finder would learn it from
+    those facts: seen more often starting a name than inside one, and an index word)."""
+    added, removed = delta.added, delta.removed
+    # the removed facts' runs with the counts that still hold them, the added ones' with the
+    # counts that hold them
+    lost = _counted(conn, facts_with=defaultdict(set)) if removed else Names(facts_with=defaultdict(set))
+    for fid, words in sorted(removed):
+        lost.runs_of(fid, words)
+    delta.apply()
+    if added or removed:
+        gained = _counted(conn, facts_with=defaultdict(set)) if added else Names(facts_with=defaultdict(set))
+        for fid, words in sorted(added):
+            gained.runs_of(fid, words)
+        known = dict(((k, (n, f)) for k, n, f in conn.execute(
+            "SELECT key, name, facts FROM entities")))
+        touched = set(gained.facts_with) | set(lost.facts_with)
+        new = [k for k in gained.keys() if k not in known]
+        indexed = _indexed(conn, new)
+        for key in touched:
+            n = len(gained.facts_with.get(key, ())) - len(lost.facts_with.get(key, ()))
+            if key in known:
+                name, facts = known[key]
+                if facts + n > 0:
+                    conn.execute("UPDATE entities SET facts = ? WHERE key = ?", (facts + n, key))
+                else:
+                    conn.execute("DELETE FROM entities WHERE key = ?", (key,))
+            elif key in indexed and n > 0:
+                conn.execute("INSERT INTO entities(key, name, facts) VALUES (?,?,?)",
+                             (key, gained.name_of[key].most_common(1)[0][0], n))
+    return conn.execute("SELECT count(*) FROM entities").fetchone()[0]
 
 
 def load(conn: sqlite3.Connection) -> dict[str, str]:

@@ -107,3 +107,33 @@ def test_an_incremental_reload_reads_only_the_facts_it_changes(tmp_path, monkeyp
     index.reload()
     index.close()
     assert len(seen) == 3  # the new export's three facts, not the index's hundreds
+
+
+def test_an_incremental_reload_reads_the_runs_of_its_own_facts_only(tmp_path, monkeypatch):
+    """The names' runs are read of the facts a reload adds and removes, not of every fact the
+    index holds (that read grows with the corpus: seconds at a million facts)."""
+    from store import entities
+    from store.index import Index
+    from store.overview import Names
+
+    seeds = tmp_path / "seeds"
+    followups().write_corpus(seeds, 20, seed=3)
+    _settled(seeds)
+    index = Index.open(tmp_path / "factbot.db", seeds, semantic=False)
+    held = index.conn().execute("SELECT count(*) FROM fact_names").fetchone()[0]
+    assert held > 100
+    runs: list[int] = []
+    real = Names.runs_of
+    monkeypatch.setattr(Names, "runs_of", lambda self, i, words: (runs.append(i), real(self, i, words))[1])
+    (seeds / "zz_new.txt").write_text(NEW, encoding="utf-8")
+    _settled(seeds)
+    index.reload()
+    assert len(runs) == 3  # the new export's three facts
+    assert index.conn().execute("SELECT name FROM entities WHERE key = 'zentrix'").fetchone() == ("Zentrix",)
+    (seeds / "zz_new.txt").unlink()
+    _settled(seeds)
+    runs.clear()
+    index.reload()
+    assert len(runs) == 3
+    assert index.conn().execute("SELECT name FROM entities WHERE key = 'zentrix'").fetchone() is None
+    index.close()
