@@ -58,8 +58,7 @@ class NameDelta:
         """(fact id, text) of facts the reload inserts."""
         kept = []
         for fid, text in rows:
-            tokens(text, *self.plus)
-            words = capitalised_words(text)
+            words = capitalised_words(text, tokens(text, *self.plus))
             if words:
                 kept.append((fid, SEP.join(words)))
                 self.added.append((fid, words))
@@ -69,9 +68,8 @@ class NameDelta:
         """(fact id, text) of facts the reload deletes."""
         gone = []
         for fid, text in rows:
-            tokens(text, *self.minus)
+            words = capitalised_words(text, tokens(text, *self.minus))
             gone.append((fid,))
-            words = capitalised_words(text)
             if words:
                 self.removed.append((fid, words))
         self.conn.executemany("DELETE FROM fact_names WHERE fact_id = ?", gone)

@@ -50,27 +50,33 @@ def _unpossessive(word: str) -> str:
     return word[:-2] if word.endswith(("'s", "’s")) else word
 
 
-def tokens(text: str, total: Counter, first: Counter) -> None:
+def tokens(text: str, total: Counter, first: Counter) -> list[str]:
     """Count the text's words into `total` (every occurrence, as `_WORD` reads them: C-level
     counting) and those that start a sentence into `first` (_START finds exactly the words
-    `words_of` marks first)."""
-    total.update(_WORD.findall(text))
+    `words_of` marks first); the words, in order (for `capitalised_words`)."""
+    found = _WORD.findall(text)
+    total.update(found)
     for m in _START.finditer(text):  # a few per text; within its first 4 characters only as
         start = m.start(1)             # the text's first word (words_of's rule)
         if start >= 4 or not text[:start].strip():
             first[m.group(1)] += 1
+    return found
 
 
-def capitalised_words(text: str) -> list[str]:
+def capitalised_words(text: str, found: list[str] | None = None) -> list[str]:
     """What the runs of names need of a text: its capitalised words in order, without their
     possessive 's, a stretch of other words between them as one "" (which ends a run, as any
-    lower-case word does)."""
+    lower-case word does). `found`: the text's words, when `tokens` has read them already."""
     words: list[str] = []
-    for token in _WORD.findall(text):
+    append = words.append
+    gap = True  # nothing yet, or the last one kept is a gap
+    for token in (found if found is not None else _WORD.findall(text)):
         if token[0].isupper():
-            words.append(_unpossessive(token))
-        elif words and words[-1]:
-            words.append("")
+            append(token[:-2] if token.endswith(("'s", "’s")) else token)
+            gap = False
+        elif not gap:
+            append("")
+            gap = True
     return words
 
 
