@@ -47,12 +47,14 @@ class NameDelta:
     """The finder's counts moved by the facts one reload adds and removes (fact_names at once,
     name_tokens by `apply`, in the reload's transaction)."""
 
-    def __init__(self, conn: sqlite3.Connection):
+    def __init__(self, conn: sqlite3.Connection, keep: bool = True):
         self.conn = conn
+        self.keep = keep  # keep the added and removed facts' words (for `learn` of a few files)
         self.plus: tuple[Counter, Counter] = (Counter(), Counter())
         self.minus: tuple[Counter, Counter] = (Counter(), Counter())
         self.added: list[tuple[int, list[str]]] = []  # (fact id, capitalised words) of facts added
         self.removed: list[tuple[int, list[str]]] = []  # and of facts removed
+        self.pending: list[tuple[int, str]] = []  # fact_names rows of add_read, written by flush
 
     def add(self, rows: Iterable[tuple[int, str]]) -> None:
         """(fact id, text) of facts the reload inserts."""
@@ -61,8 +63,25 @@ class NameDelta:
             words = capitalised_words(text, tokens(text, *self.plus))
             if words:
                 kept.append((fid, SEP.join(words)))
-                self.added.append((fid, words))
+                if self.keep:
+                    self.added.append((fid, words))
         self.conn.executemany("INSERT OR REPLACE INTO fact_names(fact_id, words) VALUES (?, ?)", kept)
+
+    def add_read(self, ids: Iterable[int], names: Iterable[str], counts: tuple[dict, dict]) -> None:
+        """Facts the reload inserts, as `fact_words` read them (their ids, capitalised words and
+        the counts of one article's facts): what `add` does, without reading the texts again."""
+        total, first = self.plus
+        total.update(counts[0])
+        first.update(counts[1])
+        kept = [(fid, words) for fid, words in zip(ids, names) if words]
+        if self.keep:
+            self.added.extend((fid, words.split(SEP)) for fid, words in kept)
+        self.pending.extend(kept)
+
+    def flush(self) -> None:
+        """Write the fact_names rows of the facts `add_read` took (after their facts are written)."""
+        self.conn.executemany("INSERT OR REPLACE INTO fact_names(fact_id, words) VALUES (?, ?)", self.pending)
+        self.pending = []
 
     def remove(self, rows: Iterable[tuple[int, str]]) -> None:
         """(fact id, text) of facts the reload deletes."""
@@ -70,7 +89,7 @@ class NameDelta:
         for fid, text in rows:
             words = capitalised_words(text, tokens(text, *self.minus))
             gone.append((fid,))
-            if words:
+            if words and self.keep:
                 self.removed.append((fid, words))
         self.conn.executemany("DELETE FROM fact_names WHERE fact_id = ?", gone)
 
@@ -84,6 +103,17 @@ class NameDelta:
         if total_out:
             self.conn.execute("DELETE FROM name_tokens WHERE total <= 0")
         self.plus, self.minus = (Counter(), Counter()), (Counter(), Counter())
+
+
+def fact_words(texts: Iterable[str], names: list[str]) -> tuple[dict, dict]:
+    """What the finder reads of these facts (one article's, in a reload's worker process): each
+    fact's capitalised words appended to `names` (SEP between them), and the counts of their
+    words, as `NameDelta.add` reads them."""
+    total: Counter = Counter()
+    first: Counter = Counter()
+    for text in texts:
+        names.append(SEP.join(capitalised_words(text, tokens(text, total, first))))
+    return dict(total), dict(first)
 
 
 def rebuild(conn: sqlite3.Connection) -> None:
@@ -135,12 +165,17 @@ def _indexed(conn: sqlite3.Connection, keys) -> set[str]:
     return found
 
 
-def learn(conn: sqlite3.Connection, delta: NameDelta | None = None) -> int:
-    """The entities table (in the reload's transaction): moved by the facts of `delta`, or,
-    without one (a bulk reload), rebuilt from every fact; how many entities there are."""
-    if delta is not None:
+def learn(conn: sqlite3.Connection, delta: NameDelta | None = None, whole: bool = False) -> int:
+    """The entities table (in the reload's transaction): moved by the facts of `delta`; with
+    `whole` (a bulk reload), the counts moved and the entities then read from every fact's kept
+    words; without a delta, the counts too rebuilt from every fact. How many entities there are."""
+    if delta is not None and not whole:
         return _learn_delta(conn, delta)
-    rebuild(conn)
+    if delta is None:
+        rebuild(conn)
+    else:
+        delta.flush()
+        delta.apply()
     names = _counted(conn)
     for fid, words in conn.execute("SELECT fact_id, words FROM fact_names ORDER BY fact_id"):
         names.runs_of(fid, words.split(SEP))
@@ -156,6 +191,7 @@ def _learn_delta(conn: sqlite3.Connection, delta: NameDelta) -> int:
     """The entities moved by a few files' facts: the names the removed facts held lose them, the
     names the added facts hold gain them (a new one is learned as the finder would learn it from
     those facts: seen more often starting a name than inside one, and an index word)."""
+    delta.flush()
     added, removed = delta.added, delta.removed
     # the removed facts' runs with the counts that still hold them, the added ones' with the
     # counts that hold them

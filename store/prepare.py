@@ -27,7 +27,7 @@ from concurrent.futures.process import BrokenProcessPool
 from itertools import repeat
 from typing import Callable, Iterable, Iterator, NamedTuple, TypeVar
 
-from store import dedupe, lexicon
+from store import dedupe, entities, lexicon
 from store.parse import parse_bytes
 from store.text import CJK_RE, index_text
 
@@ -76,6 +76,9 @@ class PreparedFile(NamedTuple):
     citations: str = ""  # each a JSON list: "[4, 8]"
     bodies: str = ""  # each fact's FTS5 body (fact_body), ready to insert
     buckets: str = ""  # each fact's near-duplicate bucket (store/dedupe.py bucket_hash), "" for none
+    names: str = ""  # each fact's capitalised words (store/entities.py SEP between them), for the name finder
+    # per article, the name finder's counts of its facts' words: ({word: occurrences}, {word: starting a sentence})
+    name_counts: tuple = ()
 
     def columns(self) -> tuple[list[str], list[str], list[str], list[str]]:
         """Every fact's section, text, citations and FTS5 body, each a list in article order (an
@@ -83,6 +86,12 @@ class PreparedFile(NamedTuple):
         if not self.articles:
             return [], [], [], []
         return tuple(c.split(SEP) for c in (self.sections, self.texts, self.citations, self.bodies))
+
+    def names_column(self) -> list[str]:
+        """Every fact's capitalised words as store/entities.py keeps them ("" for none)."""
+        if not self.articles:
+            return []
+        return self.names.split(SEP)
 
     def bucket_column(self) -> list[int | None]:
         """Every fact's near-duplicate bucket (store/dedupe.py), None for a fact never grouped."""
@@ -127,7 +136,8 @@ def prepare(name: str, data: bytes | None, known_hash: str | None = None, path: 
         return PreparedFile(name, digest, True, [], [])
     result = parse_bytes(data, name)
     articles = []
-    sections, texts, citations, bodies, buckets = [], [], [], [], []
+    sections, texts, citations, bodies, buckets, names = [], [], [], [], [], []
+    name_counts = []
     for article in result.articles:
         n = len(article.facts)
         a_sections = [f.section for f in article.facts]
@@ -141,12 +151,15 @@ def prepare(name: str, data: bytes | None, known_hash: str | None = None, path: 
         bodies += map(_body, zip(map(index_text, a_texts), map(section_index.__getitem__, a_sections),
                                  repeat(title_body(article.title, article.source), n)))
         buckets += ["" if b is None else str(b) for b in dedupe.article_buckets(a_texts)]
+        counts = entities.fact_words(a_texts, names)  # the name finder's reading, done here in parallel
+        name_counts.append(counts)
         english = lexicon.dominant_name(a_texts) if CJK_RE.search(article.title) else None
         articles.append(PreparedArticle(article.title, article.source, article.published, article.page,
                                         article.file, article.line, facts_digest(a_sections, a_texts, a_citations),
                                         english, n))
     return PreparedFile(name, digest, False, [str(e) for e in result.errors], articles,
-                        *(SEP.join(c) for c in (sections, texts, citations, bodies, buckets)))
+                        *(SEP.join(c) for c in (sections, texts, citations, bodies, buckets, names)),
+                        tuple(name_counts))
 
 
 def read_error(name: str, exc: OSError) -> str:

@@ -433,7 +433,7 @@ class Reloader:
         if self.progress:
             self.progress.update(stage="duplicates")
         groups.regroup(conn, changes.buckets)
-        entities.learn(conn, changes.entity_names)
+        entities.learn(conn, changes.entity_names, whole=changes.bulk)
 
     def _record(self, conn: sqlite3.Connection, started: float, reports: dict[str, FileReport],
                 removed: list[str]) -> ReloadReport:
@@ -477,7 +477,7 @@ class _Changes:
         # the near-duplicate buckets of the facts added and removed (None: regroup every bucket)
         self.buckets: set[int] | None = None if bulk else set()
         # the name finder's counts, moved by the facts added and removed (None: rebuilt whole)
-        self.entity_names = None if bulk else entities.NameDelta(conn)
+        self.entity_names = entities.NameDelta(conn, keep=not bulk)
         if bulk:
             for option, (value, _) in BULK_FTS.items():
                 conn.execute("INSERT INTO facts_fts(facts_fts, rank) VALUES (?, ?)", (option, value))
@@ -567,8 +567,9 @@ class _Batch:
         name = prepared.name
         sections, texts, citations, bodies = prepared.columns()
         buckets = prepared.bucket_column()
+        names = prepared.names_column()
         at = 0  # the article's first fact in the columns
-        for article in prepared.articles:
+        for number, article in enumerate(prepared.articles):
             n, start = article.facts, at
             at += n
             key = article.key
@@ -588,6 +589,7 @@ class _Batch:
             if self.changes.buckets is not None:
                 self.changes.buckets.update(b for b in buckets[start:at] if b is not None)
             self.fts_rows.extend(zip(ids, bodies[start:at]))
+            self.changes.entity_names.add_read(ids, names[start:at], prepared.name_counts[number])
             self.facts += n
             if article.english:
                 self.evidence.append((aid, article.english, article.title))
@@ -638,8 +640,7 @@ class _Batch:
         c.executemany("INSERT INTO facts_fts(rowid, body) VALUES (?, ?)", self.fts_rows)
         if self.changes.vocab is not None:
             self.changes.vocab.add(self.fts_rows)
-        if self.changes.entity_names is not None:
-            self.changes.entity_names.add((row[0], row[4]) for row in self.f_rows)
+        self.changes.entity_names.flush()
         c.executemany("INSERT INTO alias_evidence(article_id, english, title) VALUES (?,?,?)", self.evidence)
         if self.changes.names is not None:
             self.changes.names.update(english for _, english, _ in self.evidence)
