@@ -110,8 +110,8 @@ class Searcher:
                 ranked = self._ranked(conn, v, own, need, question, alone_info)
             page = ranked[offset:offset + limit]
             about = p.named or list(p.context or ()) or _named_by(v, page[:1])
-        hits = [hit(p.groups, row, score, explain(matches, bonus)) for score, row, matches, bonus in page]
-        self._also(hits)
+            hits = [hit(p.groups, row, score, explain(matches, bonus)) for score, row, matches, bonus in page]
+            self._also(conn, hits)  # in the ranking's snapshot: the list is the one the hits were ranked in
         took = (time.perf_counter() - started) * 1000
         return SearchResult(query, took, hits, has_more=len(ranked) > offset + limit, missing=p.missing,
                             about=about, context=leaned)
@@ -141,16 +141,14 @@ class Searcher:
             kept.append(answer)
         return kept
 
-    def _also(self, hits: list[Hit]) -> None:
+    def _also(self, conn, hits: list[Hit]) -> None:
         """Each hit's `also`: the other members of its group of near-duplicates (other outlets'
-        reports of the same fact), read right after the ranking's snapshot (a reload committing
-        in between can change the list, never the hits)."""
+        reports of the same fact), read in the search's snapshot."""
         dups = getattr(self._local, "dups", None) or {}
         shown = {h.id: dups[h.id] for h in hits if h.id in dups}
         if not shown:
             return
-        with self._snapshot() as conn:
-            also = dup_groups.also(conn, shown)
+        also = dup_groups.also(conn, shown)
         for h in hits:
             h.also = also.get(h.id, [])
 
