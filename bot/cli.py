@@ -269,6 +269,10 @@ def _render_result(result, width: int = 100) -> str:
         cites = "".join(f"[{c}]" for c in hit.citations)
         out.append(f"   — {hit.article.title} · {hit.article.source} · {hit.article.published.replace('T', ' ')}"
                    f" · {hit.section}" + (f" · {cites}" if cites else ""))
+        for other in getattr(hit, "also", None) or ():  # other outlets' reports of the same fact
+            cites = "".join(f"[{c}]" for c in other.citations)
+            out.append(f"   also reported by {other.source} · {other.published.replace('T', ' ')} · {other.title}"
+                       + (f" · {cites}" if cites else ""))
     return "\n".join(out)
 
 

@@ -93,6 +93,20 @@ def test_ask_readable_answer_says_where_it_comes_from(seeds, tmp_path):
     assert "No confident match" in nothing.output
 
 
+def test_ask_readable_answer_names_the_other_outlets_reports(seeds, tmp_path):
+    """The seed and another outlet's reprint of it (other source and day, a few words changed):
+    the IPO fact is answered once, the other report named under it, as Slack and --json do."""
+    reprint = SEED.read_text(encoding="utf-8").replace("3 6 Ke·", "Xin Lang Cai Jing·").replace(
+        "2025-11-07", "2025-11-08").replace("raised 14 billion HKD", "secured HKD 14 billion")
+    (seeds / "001_reprint.txt").write_text(reprint, encoding="utf-8")
+    result = invoke("ask", "--seeds", str(seeds), "--db", str(tmp_path / "f.db"), "-n", "1", "seres", "ipo")
+    lines = result.output.splitlines()
+    also = [line for line in lines if line.strip().startswith("also reported by")]
+    assert len(also) == 1 and "14 billion" in result.output
+    named = "3 6 Ke" if "Xin Lang Cai Jing · 2025-11-08" in result.output else "Xin Lang Cai Jing"
+    assert named in also[0] and "赛力斯为何突然暴跌?" in also[0] and "[1]" in also[0]
+
+
 def test_queries_file_answers_every_line_in_order_blank_lines_too(seeds, tmp_path):
     qf = tmp_path / "q.txt"
     qf.write_text("ipo seres\n\nazure margins\r\nrecipe for banana bread\n", encoding="utf-8")
