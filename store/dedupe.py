@@ -33,7 +33,7 @@ the original the others reprint, and among copies of one day the most complete i
 show; the identity only breaks exact ties so that every replica picks the same one.
 
 benchmarks/reprints.py measures this (and datasketch's MinHash LSH as the other way of finding
-the candidates, `lsh_pairs`) on a generated corpus with known groups; docs/duplicates.md has the
+the candidates, its `lsh_pairs`) on a generated corpus with known groups; docs/duplicates.md has the
 figures and the choice.
 """
 from __future__ import annotations
@@ -428,54 +428,6 @@ def group(keyed: Iterable[tuple[str | None, Member]], cutoff: float | None = Non
     for key in sorted(k for k, v in buckets.items() if len(v) > 1):
         out.extend(g for g in group_bucket(buckets[key], cutoff or cutoff_of(key)) if len(g) > 1)
     return out
-
-
-# ------------------------------------------------------------------------------ MinHash LSH
-
-def shingles(text: str, size: int = 2) -> set[bytes]:
-    """Word n-grams of a comparison text (and its words, so that a short fact has some)."""
-    toks = text.split()
-    grams = {" ".join(toks[i:i + size]) for i in range(max(0, len(toks) - size + 1))}
-    grams.update(toks)
-    return {g.encode("utf-8") for g in grams}
-
-
-def lsh_pairs(keyed: Sequence[tuple[str | None, Member]], threshold: float = 0.5, num_perm: int = 64,
-              cutoff: float | None = None, texts: Sequence[str] | None = None) -> tuple[list[Member], list[tuple[float, int, int]]]:
-    """The other way of finding candidates: datasketch's MinHash LSH over word shingles of every
-    fact (no buckets), candidates then checked as within a bucket (equal keys, other article,
-    at most REPRINT_DAYS apart, token_sort_ratio >= the key's cutoff). Returns the members and the scored pairs (for `_assemble`)."""
-    from datasketch import MinHash, MinHashLSH
-
-    members = [m for _, m in keyed]
-    keys = [k for k, _ in keyed]
-    texts = list(texts) if texts is not None else [compare_text(m.text) for m in members]
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    hashes = MinHash.bulk([shingles(t) for t in texts], num_perm=num_perm)
-    with lsh.insertion_session() as session:
-        for i, h in enumerate(hashes):
-            session.insert(i, h, check_duplication=False)
-    days = [_day(m.published) for m in members]
-    pairs = []
-    for i, h in enumerate(hashes):
-        if keys[i] is None:
-            continue
-        for j in lsh.query(h):
-            if j <= i or keys[j] != keys[i] or members[j].article == members[i].article:
-                continue
-            if days[i] and days[j] and abs(days[i] - days[j]) > REPRINT_DAYS:
-                continue
-            need = cutoff or cutoff_of(keys[i])
-            s = fuzz.token_sort_ratio(texts[i], texts[j], score_cutoff=need)
-            if s >= need:
-                pairs.append((s, i, j))
-    return members, pairs
-
-
-def group_lsh(keyed: Sequence[tuple[str | None, Member]], **kw) -> list[list[Member]]:
-    """`group` with the candidates from MinHash LSH instead of buckets (for the measurement)."""
-    members, pairs = lsh_pairs(keyed, **kw)
-    return [g for g in _assemble(members, pairs) if len(g) > 1]
 
 
 # ------------------------------------------------------------------------------ stored buckets

@@ -100,13 +100,6 @@ def test_bucket_hash_is_stable():
         dedupe.article_buckets(["Seres raised HKD 14 billion."])[0]
 
 
-def test_lsh_finds_the_same_groups_on_a_small_bucket():
-    pytest.importorskip("datasketch")
-    texts = ["Quuxly raised 3 billion yuan from investors in May.", "Quuxly raised RMB 3 billion from investors in May."]
-    keyed = [(dedupe.article_keys([t])[0], _member(f"m{i}", f"a{i}", t)) for i, t in enumerate(texts)]
-    assert [[m.uid for m in g] for g in dedupe.group_lsh(keyed)] == [[m.uid for m in g] for g in dedupe.group(keyed)]
-
-
 def test_a_currency_is_no_name():
     assert dedupe.article_keys(["Seres raised HK$14bn in its IPO."]) == dedupe.article_keys(
         ["Seres raised 14 billion HKD in its IPO."]) == ["14000000000HKD|Seres"]
