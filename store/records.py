@@ -16,7 +16,6 @@ chooses that names one answer shown to people (the handlers use the message's ch
 from __future__ import annotations
 
 import json
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -24,7 +23,7 @@ from typing import Callable, Iterable
 
 import sqlalchemy as sa
 
-from store.state import metadata
+from store.state import Purging, metadata
 
 unanswered_queries = sa.Table(
     "unanswered_queries", metadata,
@@ -57,7 +56,6 @@ welcomes = sa.Table(
 )
 
 MAX_QUERY = 500
-PURGE_EVERY = 3600.0  # seconds between purges while rows are being written
 
 
 def fold(query: str) -> str:
@@ -127,15 +125,13 @@ class Report:
         return "\n".join(lines)
 
 
-class Records:
+class Records(Purging):
     """Unanswered queries and votes over `engine`; thread-safe (SQLAlchemy pools connections)."""
 
     def __init__(self, engine: sa.Engine, keep_days: int = 90, clock: Callable[[], float] = time.time):
         self.engine = engine
         self.keep_days = int(keep_days)
-        self.clock = clock
-        self._purged_at = 0.0
-        self._lock = threading.Lock()
+        self._purging(clock)
         metadata.create_all(engine, tables=[unanswered_queries, answer_votes, welcomes])  # State.open does it too
         self.purge()
 
@@ -205,13 +201,6 @@ class Records:
         self._purged_at = self.clock()
         return n
 
-    def _maybe_purge(self) -> None:
-        with self._lock:
-            due = self.clock() - self._purged_at >= PURGE_EVERY
-            if due:
-                self._purged_at = self.clock()
-        if due:
-            self.purge()
 
     # reading ------------------------------------------------------------------------------
     def votes(self, answer: str | None = None) -> list[dict]:

@@ -46,6 +46,7 @@ import importlib
 import json
 import logging
 import sqlite3
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -191,6 +192,29 @@ def _wal(dbapi_conn, wait: float = 30.0) -> None:
             if "locked" not in str(exc) or time.monotonic() >= deadline:
                 raise
             time.sleep(0.02)
+
+
+class Purging:
+    """A store of records that deletes its old ones (`purge`) at most once per `purge_every`
+    seconds of its clock, by whichever write comes due (store/records.py, store/threads.py)."""
+
+    purge_every = 3600.0
+
+    def _purging(self, clock) -> None:
+        self.clock = clock
+        self._purged_at = 0.0
+        self._lock = threading.Lock()
+
+    def purge(self) -> int:  # pragma: no cover - each store deletes its own
+        raise NotImplementedError
+
+    def _maybe_purge(self) -> None:
+        with self._lock:
+            due = self.clock() - self._purged_at >= self.purge_every
+            if due:
+                self._purged_at = self.clock()
+        if due:
+            self.purge()
 
 
 def unavailable(exc: BaseException, store: str = "PostgreSQL") -> StateUnavailable:

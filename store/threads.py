@@ -26,7 +26,6 @@ which store/search.py reads as no context at all.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -34,13 +33,12 @@ from typing import Callable, Iterable
 
 import sqlalchemy as sa
 
-from store.state import metadata
+from store.state import Purging, metadata
 
 MAX_TURNS = 5  # per thread
 MAX_QUESTION = 500
 MAX_ENTITIES = 5  # per turn
 MAX_ARTICLES = 20  # per turn
-PURGE_EVERY = 3600.0  # seconds between purges while turns are being written
 
 thread_turns = sa.Table(
     "thread_turns", metadata,
@@ -94,7 +92,7 @@ def _utc(clock: Callable[[], float]) -> datetime:
     return datetime.fromtimestamp(clock(), timezone.utc).replace(tzinfo=None)
 
 
-class Threads:
+class Threads(Purging):
     """The turns of threads over `engine`; thread-safe (SQLAlchemy pools connections)."""
 
     def __init__(self, engine: sa.Engine, keep_days: int = 90, max_turns: int = MAX_TURNS,
@@ -102,9 +100,7 @@ class Threads:
         self.engine = engine
         self.keep_days = int(keep_days)
         self.max_turns = max(1, int(max_turns))
-        self.clock = clock
-        self._purged_at = 0.0
-        self._lock = threading.Lock()
+        self._purging(clock)
         metadata.create_all(engine, tables=[thread_turns])  # State.open does it too
         self.purge()
 
@@ -175,10 +171,3 @@ class Threads:
         self._purged_at = self.clock()
         return n
 
-    def _maybe_purge(self) -> None:
-        with self._lock:
-            due = self.clock() - self._purged_at >= PURGE_EVERY
-            if due:
-                self._purged_at = self.clock()
-        if due:
-            self.purge()
