@@ -4,8 +4,8 @@ A *name* is what store/overview.py's `Names` finder reads off the facts: a run o
 words starting with a word that is (nearly) always written capitalised where it does not start a
 sentence ("Quuxly", "Seres Automotive", "Lumora"; not "Revenue", nor "Analysts", nor "IPO"). No
 word list: the capitalisation of the corpus decides. What the finder reads of the facts is kept
-in the index, moved by the facts a reload adds and removes (`NameDelta`, as the vocabulary is;
-rebuilt whole in a bulk reload), so that a reload reads only the facts it changes:
+in the index, moved by the facts a reload adds and removes (`NameDelta`, as the vocabulary is),
+each fact read once, by the reload's worker process that parses it (`fact_words`):
 
     name_tokens  every word of the facts' texts as written (`_WORD`), its occurrences, and those
                  starting a sentence: the capitalisation counts
@@ -14,8 +14,8 @@ rebuilt whole in a bulk reload), so that a reload reads only the facts it change
     entities     key (the name's first word, lower-case, an index word), name (as most often
                  written, up to three words), facts (how many facts hold it)
 
-A bulk reload learns the entities from every fact (`learn` without a delta: both tables read
-whole). A reload of a few files moves only what its facts change: the capitalisation counts, and
+A bulk reload then reads the runs of names of every fact's kept words (`learn(..., whole=True)`).
+A reload of a few files moves only what its facts change: the capitalisation counts, and
 the entities the added and removed facts hold (their runs read with the counts as they are now),
 so that it costs what its facts cost, not what the corpus holds. What that leaves out until the
 next bulk reload: a word whose capitalisation share crosses the finder's line because of those
@@ -44,8 +44,8 @@ SEP = "\x1f"  # between a fact's capitalised words in fact_names
 
 
 class NameDelta:
-    """The finder's counts moved by the facts one reload adds and removes (fact_names at once,
-    name_tokens by `apply`, in the reload's transaction)."""
+    """The finder's counts moved by the facts one reload adds and removes (fact_names by `flush`
+    and `remove`, name_tokens by `apply`, in the reload's transaction)."""
 
     def __init__(self, conn: sqlite3.Connection, keep: bool = True):
         self.conn = conn
@@ -55,17 +55,6 @@ class NameDelta:
         self.added: list[tuple[int, list[str]]] = []  # (fact id, capitalised words) of facts added
         self.removed: list[tuple[int, list[str]]] = []  # and of facts removed
         self.pending: list[tuple[int, str]] = []  # fact_names rows of add_read, written by flush
-
-    def add(self, rows: Iterable[tuple[int, str]]) -> None:
-        """(fact id, text) of facts the reload inserts."""
-        kept = []
-        for fid, text in rows:
-            words = capitalised_words(text, tokens(text, *self.plus))
-            if words:
-                kept.append((fid, SEP.join(words)))
-                if self.keep:
-                    self.added.append((fid, words))
-        self.conn.executemany("INSERT OR REPLACE INTO fact_names(fact_id, words) VALUES (?, ?)", kept)
 
     def add_read(self, ids: Iterable[int], names: Iterable[str], counts: tuple[dict, dict]) -> None:
         """Facts the reload inserts, as `fact_words` read them (their ids, capitalised words and
@@ -116,21 +105,6 @@ def fact_words(texts: Iterable[str], names: list[str]) -> tuple[dict, dict]:
     return dict(total), dict(first)
 
 
-def rebuild(conn: sqlite3.Connection) -> None:
-    """name_tokens and fact_names from every fact (a bulk reload)."""
-    conn.execute("DELETE FROM name_tokens")
-    conn.execute("DELETE FROM fact_names")
-    delta = NameDelta(conn)
-    batch: list[tuple[int, str]] = []
-    for row in conn.execute("SELECT id, text FROM facts ORDER BY id"):
-        batch.append(row)
-        if len(batch) >= 5000:
-            delta.add(batch)
-            batch = []
-    delta.add(batch)
-    delta.apply()
-
-
 class _Distinct:
     """How many distinct facts hold a name, the facts seen in ascending order (no set kept)."""
 
@@ -165,17 +139,14 @@ def _indexed(conn: sqlite3.Connection, keys) -> set[str]:
     return found
 
 
-def learn(conn: sqlite3.Connection, delta: NameDelta | None = None, whole: bool = False) -> int:
+def learn(conn: sqlite3.Connection, delta: NameDelta, whole: bool = False) -> int:
     """The entities table (in the reload's transaction): moved by the facts of `delta`; with
     `whole` (a bulk reload), the counts moved and the entities then read from every fact's kept
-    words; without a delta, the counts too rebuilt from every fact. How many entities there are."""
-    if delta is not None and not whole:
+    words. How many entities there are."""
+    if not whole:
         return _learn_delta(conn, delta)
-    if delta is None:
-        rebuild(conn)
-    else:
-        delta.flush()
-        delta.apply()
+    delta.flush()
+    delta.apply()
     names = _counted(conn)
     for fid, words in conn.execute("SELECT fact_id, words FROM fact_names ORDER BY fact_id"):
         names.runs_of(fid, words.split(SEP))
