@@ -137,15 +137,13 @@ class Searcher:
                 rep = representative.get(group)
                 if rep is not None and rep[0] == answer[0]:
                     answer = rep
-                self._local.dups[answer[1][0]] = group
             kept.append(answer)
         return kept
 
     def _also(self, conn, hits: list[Hit]) -> None:
         """Each hit's `also`: the other members of its group of near-duplicates (other outlets'
         reports of the same fact), read in the search's snapshot."""
-        dups = getattr(self._local, "dups", None) or {}
-        shown = {h.id: dups[h.id] for h in hits if h.id in dups}
+        shown = dup_groups.group_keys(conn, [h.id for h in hits])
         if not shown:
             return
         also = dup_groups.also(conn, shown)
@@ -163,7 +161,6 @@ class Searcher:
         ranked: list[tuple] = []
         seen: set[int] = set()
         shown: set[int] = set()  # the groups of near-duplicates answered so far (store/groups.py)
-        self._local.dups = {}
         want, per_statement = FIRST_WANT, CANDIDATES
         for fetch in range(FETCHES):
             ids, complete = candidates(conn, groups, want, v.n_facts, per_statement, within)
